@@ -1,0 +1,2 @@
+// The demo app arrives with its own issue; this entry keeps the workspace layout whole.
+export {}

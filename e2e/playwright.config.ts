@@ -1,0 +1,28 @@
+import { execFileSync } from 'node:child_process'
+import { defineConfig } from '@playwright/test'
+
+// Browser tests use Debian's `chromium` package: nothing may download a browser build here.
+const chromiumPath =
+  process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium']).toString().trim()
+
+export default defineConfig({
+  testDir: './browser',
+  testMatch: '**/*.spec.ts',
+  timeout: 60_000,
+  workers: 1,
+  reporter: process.env.CI ? 'list' : 'line',
+  use: {
+    launchOptions: {
+      executablePath: chromiumPath,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  },
+})

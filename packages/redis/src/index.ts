@@ -1,0 +1,2 @@
+// Exports arrive with this package's issue.
+export {}
