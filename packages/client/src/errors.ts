@@ -1,0 +1,58 @@
+/** Why reading a stream failed. */
+export type ClientErrorCode =
+  /** The server answered with a status that is not retried (other 4xx, 204, …). */
+  | 'http-status'
+  /** The response is not `text/event-stream`. */
+  | 'invalid-content-type'
+  /** The connection failed or dropped before a terminal event. */
+  | 'network'
+  /** Nothing arrived, not even a keepalive comment, for longer than `idleTimeoutMs`. */
+  | 'idle-timeout'
+  /** A line or event grew past `maxEventBytes`. */
+  | 'event-too-large'
+  /** A 401/403, or a second 401 right after refreshing credentials. */
+  | 'auth'
+  /** The stream can no longer be resumed: its URL is unknown (404) or the cursor expired (410). */
+  | 'resume-failed'
+  /** The server ended the stream with an `error` event. */
+  | 'server-error'
+  /** `maxAttempts` or `maxElapsedMs` ran out. */
+  | 'retries-exhausted'
+  /** The caller aborted or closed the stream. */
+  | 'aborted'
+  /** An option is invalid (thrown synchronously at creation). */
+  | 'invalid-argument'
+
+export interface ClientErrorDetails {
+  readonly cause?: unknown
+  /** HTTP status, for failures that came with a response. */
+  readonly status?: number | undefined
+  /** The first bytes of the response body, for HTTP failures. */
+  readonly body?: string | undefined
+  /** `code` from the server's error JSON (protocol v1), e.g. `cursor-expired`. */
+  readonly serverCode?: string | undefined
+  /** Whether retrying may succeed. */
+  readonly retryable?: boolean | undefined
+}
+
+/**
+ * The one error class of `@unbroken/client`. Branch on `code`; `message` says what happened and what
+ * to do. Network, HTTP and parse failures arrive through state and `onError`, never as rejections.
+ */
+export class UnbrokenClientError extends Error {
+  override readonly name = 'UnbrokenClientError'
+  readonly code: ClientErrorCode
+  readonly status: number | undefined
+  readonly body: string | undefined
+  readonly serverCode: string | undefined
+  readonly retryable: boolean
+
+  constructor(code: ClientErrorCode, message: string, details: ClientErrorDetails = {}) {
+    super(message, { cause: details.cause })
+    this.code = code
+    this.status = details.status
+    this.body = details.body
+    this.serverCode = details.serverCode
+    this.retryable = details.retryable ?? false
+  }
+}
