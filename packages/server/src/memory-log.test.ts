@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { createMemoryEventLog } from './memory-log'
+import { describeEventLogContract } from './testing'
+
+describeEventLogContract('memory', (limits) => createMemoryEventLog(limits))
+
+describe('createMemoryEventLog', () => {
+  it('numbers events per stream from "1"', async () => {
+    const log = createMemoryEventLog()
+    await log.create('a')
+    await log.create('b')
+    await log.append('a', { data: 'x' })
+    expect(await log.append('a', { data: 'y' })).toBe('2')
+    expect(await log.append('b', { data: 'z' })).toBe('1')
+    await log.close()
+  })
+
+  it('accepts "0" as the cursor before the first event', async () => {
+    const log = createMemoryEventLog()
+    await log.create('a')
+    await log.append('a', { data: 'x' })
+    await log.complete('a')
+    const ids: string[] = []
+    for await (const event of log.read('a', { after: '0' })) ids.push(event.id)
+    expect(ids).toEqual(['1'])
+    await log.close()
+  })
+
+  it('counts maxBytes in UTF-8 bytes, not UTF-16 units', async () => {
+    const log = createMemoryEventLog({ maxBytes: 8 })
+    await log.create('a')
+    // Two 4-byte code points: 8 bytes, although .length is 4.
+    await log.append('a', { data: '😀😀' })
+    await expect(log.append('a', { data: '😀😀x' })).rejects.toMatchObject({
+      code: 'stream-too-large',
+    })
+    await log.close()
+  })
+
+  it('rejects every call after close with log-unavailable', async () => {
+    const log = createMemoryEventLog()
+    await log.close()
+    await expect(log.create('a')).rejects.toMatchObject({ code: 'log-unavailable' })
+  })
+
+  it('rejects a limit that is not a positive number at creation', () => {
+    expect(() => createMemoryEventLog({ maxEvents: 0 })).toThrow(
+      expect.objectContaining({ code: 'invalid-argument' }),
+    )
+  })
+
+  it('calls a listener registered after cancel, so a late producer still stops', async () => {
+    const log = createMemoryEventLog()
+    await log.create('a')
+    await log.cancel('a')
+    const called = await new Promise<boolean>((resolve) => {
+      log.onCancel('a', () => resolve(true))
+    })
+    expect(called).toBe(true)
+    await log.close()
+  })
+})

@@ -1,0 +1,307 @@
+import { UnbrokenServerError } from './errors'
+import type {
+  EventInput,
+  EventLog,
+  EventLogReadOptions,
+  LoggedEvent,
+  StreamInfo,
+  StreamStatus,
+} from './log'
+
+/** Bounds of the in-memory log; every limit is per stream except where noted. */
+export interface MemoryEventLogOptions {
+  /** Events kept per stream; older ones are trimmed and their ids become expired cursors. */
+  readonly maxEvents?: number | undefined
+  /** UTF-8 bytes of `event` + `data` kept per stream; trimmed like `maxEvents`. */
+  readonly maxBytes?: number | undefined
+  /** How long a completed stream stays readable, so late clients can still resume. */
+  readonly ttlMs?: number | undefined
+  /**
+   * Longest a stream may stay live. An abandoned producer (one that never completes) would
+   * otherwise hold its events forever: at this age the log cancels and completes the stream.
+   */
+  readonly maxStreamAgeMs?: number | undefined
+}
+
+/** Defaults sized for LLM answers: ~10k tokens, a few MiB, resumable for 5 minutes after the end. */
+export const MEMORY_LOG_DEFAULTS = {
+  maxEvents: 10_000,
+  maxBytes: 4 * 1024 * 1024,
+  ttlMs: 5 * 60_000,
+  maxStreamAgeMs: 60 * 60_000,
+} as const
+
+interface Entry {
+  readonly event: LoggedEvent
+  readonly bytes: number
+}
+
+interface StreamRecord {
+  status: StreamStatus
+  readonly meta: Readonly<Record<string, string>>
+  /** Kept events are `entries[head..]`; a moving head makes trimming O(1). */
+  entries: (Entry | undefined)[]
+  head: number
+  /** Sequence number of `entries[head]`; ids are this counter in decimal. */
+  firstSeq: number
+  lastSeq: number
+  bytes: number
+  cancelled: boolean
+  readonly cancelListeners: Set<() => void>
+  /** Readers parked on the live tail; woken by append, complete, expiry and close. */
+  readonly wakers: Set<() => void>
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+/**
+ * The default `EventLog`: per-process, bounded by count, bytes, age and a post-completion TTL.
+ * Ids are per-stream decimal counters ("1", "2", ...); a restart loses every stream, which then
+ * answers `unknown-stream`, so old numeric cursors are never reinterpreted.
+ */
+export function createMemoryEventLog(options: MemoryEventLogOptions = {}): EventLog {
+  const maxEvents = positive('maxEvents', options.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents)
+  const maxBytes = positive('maxBytes', options.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes)
+  const ttlMs = positive('ttlMs', options.ttlMs ?? MEMORY_LOG_DEFAULTS.ttlMs)
+  const maxStreamAgeMs = positive(
+    'maxStreamAgeMs',
+    options.maxStreamAgeMs ?? MEMORY_LOG_DEFAULTS.maxStreamAgeMs,
+  )
+  const streams = new Map<string, StreamRecord>()
+  let closed = false
+
+  const open = (): void => {
+    if (closed) throw new UnbrokenServerError('log-unavailable', 'The event log was closed.')
+  }
+
+  const get = (streamId: string): StreamRecord => {
+    open()
+    const record = streams.get(streamId)
+    if (!record) throw new UnbrokenServerError('unknown-stream', `No stream "${streamId}".`)
+    return record
+  }
+
+  const wake = (record: StreamRecord): void => {
+    const wakers = [...record.wakers]
+    record.wakers.clear()
+    for (const waker of wakers) waker()
+  }
+
+  const schedule = (record: StreamRecord, ms: number, run: () => void): void => {
+    if (record.timer !== undefined) clearTimeout(record.timer)
+    record.timer = setTimeout(run, ms)
+    // A pending expiry must not keep the process alive on its own.
+    if (typeof record.timer === 'object' && 'unref' in record.timer) record.timer.unref()
+  }
+
+  const finish = (streamId: string, record: StreamRecord): void => {
+    record.status = 'complete'
+    record.cancelListeners.clear()
+    schedule(record, ttlMs, () => {
+      streams.delete(streamId)
+      wake(record)
+    })
+    wake(record)
+  }
+
+  const fireCancel = (record: StreamRecord): void => {
+    record.cancelled = true
+    const listeners = [...record.cancelListeners]
+    record.cancelListeners.clear()
+    for (const listener of listeners) listener()
+  }
+
+  const trim = (record: StreamRecord): void => {
+    while (record.lastSeq - record.firstSeq + 1 > maxEvents || record.bytes > maxBytes) {
+      const oldest = record.entries[record.head]
+      if (!oldest) break
+      record.entries[record.head] = undefined
+      record.head += 1
+      record.firstSeq += 1
+      record.bytes -= oldest.bytes
+    }
+    // Compact once the dead prefix dominates, keeping appends amortised O(1).
+    if (record.head > 1024 && record.head * 2 > record.entries.length) {
+      record.entries = record.entries.slice(record.head)
+      record.head = 0
+    }
+  }
+
+  /** Turns a cursor into the sequence number it names, or explains why it cannot resume. */
+  const cursorOf = (streamId: string, record: StreamRecord, after: string | undefined): number => {
+    if (after === undefined) return record.firstSeq - 1
+    const seq = /^(0|[1-9]\d{0,15})$/.test(after) ? Number(after) : Number.NaN
+    if (!Number.isSafeInteger(seq) || seq > record.lastSeq) {
+      // A cursor this stream never issued cannot be resumed from; waiting for it would hang.
+      throw new UnbrokenServerError(
+        'cursor-expired',
+        `Cursor "${after}" was not issued by stream "${streamId}"; start a new stream.`,
+      )
+    }
+    if (seq < record.firstSeq - 1) throw expired(streamId, after)
+    return seq
+  }
+
+  async function* read(
+    streamId: string,
+    readOptions: EventLogReadOptions = {},
+  ): AsyncGenerator<LoggedEvent> {
+    const { signal } = readOptions
+    const record = get(streamId)
+    let cursor = cursorOf(streamId, record, readOptions.after)
+    while (true) {
+      if (signal?.aborted) return
+      if (closed) throw new UnbrokenServerError('log-unavailable', 'The event log was closed.')
+      // One thread appends and reads, so walking by sequence number cannot skip or repeat.
+      while (cursor < record.lastSeq) {
+        if (cursor < record.firstSeq - 1) throw expired(streamId, String(cursor))
+        const entry = record.entries[record.head + cursor + 1 - record.firstSeq]
+        if (!entry) break
+        cursor += 1
+        yield entry.event
+        if (signal?.aborted) return
+      }
+      if (record.status === 'complete') return
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          record.wakers.delete(done)
+          signal?.removeEventListener('abort', done)
+          resolve()
+        }
+        record.wakers.add(done)
+        signal?.addEventListener('abort', done, { once: true })
+      })
+    }
+  }
+
+  return {
+    async create(streamId, meta = {}) {
+      open()
+      if (streams.has(streamId)) {
+        throw new UnbrokenServerError('stream-exists', `Stream "${streamId}" already exists.`)
+      }
+      const record: StreamRecord = {
+        status: 'live',
+        meta: Object.freeze({ ...meta }),
+        entries: [],
+        head: 0,
+        firstSeq: 1,
+        lastSeq: 0,
+        bytes: 0,
+        cancelled: false,
+        cancelListeners: new Set(),
+        wakers: new Set(),
+        timer: undefined,
+      }
+      streams.set(streamId, record)
+      schedule(record, maxStreamAgeMs, () => {
+        // Ask the producer to stop, then end readers: a stream nobody completes must still end.
+        fireCancel(record)
+        if (record.status === 'live') finish(streamId, record)
+      })
+    },
+
+    async append(streamId, input: EventInput) {
+      const record = get(streamId)
+      if (record.status === 'complete') {
+        throw new UnbrokenServerError('stream-complete', `Stream "${streamId}" is complete.`)
+      }
+      const bytes = utf8Length(input.data) + (input.event ? utf8Length(input.event) : 0)
+      if (bytes > maxBytes) {
+        throw new UnbrokenServerError(
+          'stream-too-large',
+          `An event of ${bytes} bytes exceeds maxBytes (${maxBytes}); split it or raise maxBytes.`,
+        )
+      }
+      record.lastSeq += 1
+      const id = String(record.lastSeq)
+      const event: LoggedEvent =
+        input.event === undefined
+          ? { id, data: input.data }
+          : { id, event: input.event, data: input.data }
+      record.entries.push({ event, bytes })
+      record.bytes += bytes
+      trim(record)
+      wake(record)
+      return id
+    },
+
+    async complete(streamId) {
+      const record = get(streamId)
+      if (record.status === 'complete') return
+      finish(streamId, record)
+    },
+
+    async info(streamId): Promise<StreamInfo | undefined> {
+      open()
+      const record = streams.get(streamId)
+      if (!record) return undefined
+      return {
+        status: record.status,
+        meta: record.meta,
+        lastId: record.lastSeq > 0 ? String(record.lastSeq) : undefined,
+      }
+    },
+
+    read,
+
+    async cancel(streamId) {
+      const record = get(streamId)
+      if (record.status === 'live') fireCancel(record)
+    },
+
+    onCancel(streamId, listener) {
+      const record = streams.get(streamId)
+      if (closed || !record || record.status === 'complete') return () => {}
+      if (record.cancelled) {
+        // The cancel came first; still honour it so the producer stops.
+        queueMicrotask(listener)
+        return () => {}
+      }
+      record.cancelListeners.add(listener)
+      return () => record.cancelListeners.delete(listener)
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      for (const record of streams.values()) {
+        if (record.timer !== undefined) clearTimeout(record.timer)
+        record.cancelListeners.clear()
+        wake(record)
+      }
+      streams.clear()
+    },
+  }
+}
+
+function expired(streamId: string, after: string): UnbrokenServerError {
+  return new UnbrokenServerError(
+    'cursor-expired',
+    `Cursor "${after}" of stream "${streamId}" is older than the events kept; start a new stream.`,
+  )
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new UnbrokenServerError('invalid-argument', `${name} must be a positive number.`)
+  }
+  return value
+}
+
+/** UTF-8 length without allocating, so byte limits hold for any text (web runtimes lack Buffer). */
+function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i += 1
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
