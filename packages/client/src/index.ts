@@ -1,2 +1,18 @@
-// Exports arrive with this package's issue.
-export {}
+export type { ClientErrorCode, ClientErrorDetails } from './errors'
+export { UnbrokenClientError } from './errors'
+export type { EventStreamParser, EventStreamParserOptions, ServerSentEvent } from './parser'
+export { createEventStreamParser, createEventStreamParserStream } from './parser'
+export { createEventStream } from './stream'
+export type {
+  AuthContext,
+  BackoffOptions,
+  CloseInfo,
+  EventStream,
+  EventStreamCloseReason,
+  EventStreamOptions,
+  EventStreamSnapshot,
+  EventStreamStatus,
+  ReconnectInfo,
+  RequestContext,
+  RetryContext,
+} from './types'

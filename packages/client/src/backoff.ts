@@ -1,0 +1,41 @@
+import type { BackoffOptions } from './types'
+
+/**
+ * Ceiling for the server's `retry:`: `setTimeout` turns anything above 2^31−1 ms into 1 ms, and
+ * `retry: 3000000000` gave peers ~800 reconnects per second.
+ */
+export const MAX_RETRY_MS = 60_000
+
+/** The largest delay `setTimeout` honours; longer ones fire after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Full jitter (AWS "Exponential Backoff and Jitter"): spreads a crowd of reconnecting clients. */
+export const backoffDelay = (
+  failures: number,
+  base: number,
+  { maxMs = 30_000, multiplier = 2 }: BackoffOptions,
+  random: () => number,
+): number => random() * Math.min(Math.max(maxMs, base), base * multiplier ** (failures - 1))
+
+/** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); `undefined` when absent or bad. */
+export const parseRetryAfter = (value: string | null, now: number): number | undefined => {
+  const text = value?.trim()
+  if (!text) return undefined
+  const ms = /^\d+$/.test(text) ? +text * 1000 : Date.parse(text) - now
+  // A date in the past means "now"; NaN (neither form) stays undefined.
+  return ms < 0 ? 0 : ms >= 0 ? ms : undefined
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts, and never leaves a timer behind. */
+export const wait = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    // Not unref'd: during a backoff nothing else may keep Node alive, and a script awaiting the
+    // stream must not exit mid-reconnect.
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done)
+  })

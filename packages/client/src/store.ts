@@ -1,0 +1,30 @@
+import type { EventStreamSnapshot } from './types'
+
+/** The snapshot store behind `subscribe`/`getSnapshot`, shaped for `useSyncExternalStore`. */
+export const createStore = (initial: EventStreamSnapshot) => {
+  let snapshot = Object.freeze(initial)
+  const listeners = new Set<() => void>()
+  return {
+    get: () => snapshot,
+    /** Replaces the snapshot (a new frozen object) and tells every listener. */
+    set(patch: Partial<EventStreamSnapshot>) {
+      snapshot = Object.freeze({ ...snapshot, ...patch })
+      for (const listener of listeners) {
+        try {
+          listener()
+        } catch {
+          // A UI binding's bug must not stop the stream or the other listeners.
+        }
+      }
+    },
+    subscribe(listener: () => void) {
+      // A wrapper per call, so subscribing one function twice needs two unsubscribes (as React's
+      // StrictMode double mount does).
+      const entry = () => listener()
+      listeners.add(entry)
+      return () => {
+        listeners.delete(entry)
+      }
+    },
+  }
+}

@@ -1,0 +1,319 @@
+import { backoffDelay, MAX_RETRY_MS, MAX_TIMER_MS, parseRetryAfter, wait } from './backoff'
+import { isEventStream, RESENDABLE_STATUS, responseError } from './classify'
+import { UnbrokenClientError } from './errors'
+import { createEventStreamParser, type ServerSentEvent } from './parser'
+import { createQueue } from './queue'
+import { buildRequest } from './request'
+import { createStore } from './store'
+import type { EventStream, EventStreamCloseReason, EventStreamOptions } from './types'
+
+type Callback = 'onOpen' | 'onEvent' | 'onReconnect'
+
+const isDoneEvent = (event: ServerSentEvent) => event.type === 'done'
+
+/**
+ * Opens a Server-Sent Events stream over `fetch` that resumes from the last dispatched event after
+ * any drop, backs off with jitter, refreshes credentials once per expiry and never re-POSTs.
+ */
+export function createEventStream(
+  input: string | URL,
+  options: EventStreamOptions = {},
+): EventStream {
+  const { signal, isDone = isDoneEvent, backoff = {}, random = Math.random } = options
+  const fetcher = options.fetch ?? globalThis.fetch
+  const idleMs = options.idleTimeoutMs ?? 45_000
+  const maxAttempts = options.maxAttempts ?? 10
+  const maxElapsedMs = options.maxElapsedMs ?? Number.POSITIVE_INFINITY
+  const post = (options.method ?? 'GET').toUpperCase() !== 'GET'
+  let lastId = options.lastEventId ?? ''
+  let url: string
+  let resuming = options.resumeUrl !== undefined
+  try {
+    // Relative URLs resolve against the page, as EventSource's do.
+    url = new URL(options.resumeUrl ?? input, globalThis.location?.href).href
+  } catch (cause) {
+    throw new UnbrokenClientError('invalid-argument', `Invalid URL: ${input}`, { cause })
+  }
+  // Parsed ids never hold these; a given one would make every request throw.
+  if (/[\0\r\n]/.test(lastId))
+    throw new UnbrokenClientError('invalid-argument', 'lastEventId contains NUL, CR or LF')
+  if (typeof fetcher !== 'function')
+    throw new UnbrokenClientError('invalid-argument', 'No fetch: pass options.fetch')
+
+  const life = new AbortController()
+  const store = createStore({
+    status: 'connecting',
+    lastEventId: lastId,
+    url,
+    attempt: 0,
+    error: undefined,
+    closeReason: undefined,
+    events: 0,
+    bytes: 0,
+    reconnects: 0,
+    timeToFirstByteMs: undefined,
+  })
+  let base = backoff.initialMs ?? 1000
+  let failures = 0
+  let streakStart = 0
+  let refreshed = false
+  let opened = false
+  let events = 0
+  let bytes = 0
+  let closed = false
+  let hint: number | undefined
+  let response: Response | undefined
+
+  // A throwing callback stops the stream (the error says which) instead of being retried.
+  const call = <K extends Callback>(
+    name: K,
+    arg: Parameters<NonNullable<EventStreamOptions[K]>>[0],
+  ) => {
+    try {
+      ;(options[name] as ((value: typeof arg) => void) | undefined)?.(arg)
+    } catch (cause) {
+      throw new UnbrokenClientError('invalid-argument', `${name} threw`, { cause })
+    }
+  }
+
+  const end = (closeReason: EventStreamCloseReason, error?: UnbrokenClientError) => {
+    if (closed) return
+    closed = true
+    signal?.removeEventListener('abort', onAbort)
+    life.abort(error)
+    store.set({ status: 'closed', closeReason, ...(error && { error }) })
+    queue.end(error)
+    // The stream is over: a throwing onError/onClose has nothing left to stop, and rethrowing
+    // from an abort listener would crash Node.
+    try {
+      if (closeReason === 'error') options.onError?.(error as UnbrokenClientError)
+    } catch {}
+    try {
+      options.onClose?.({ reason: closeReason, error })
+    } catch {}
+  }
+  const close = () => end('aborted')
+  const onAbort = () =>
+    end(
+      'aborted',
+      new UnbrokenClientError('aborted', 'The signal aborted the stream.', {
+        cause: signal?.reason,
+      }),
+    )
+  const queue = createQueue<ServerSentEvent>(close)
+
+  // One connection. Resolves `undefined` after the terminal event, else the error that ended it.
+  const connect = async (): Promise<UnbrokenClientError | undefined> => {
+    const ac = new AbortController()
+    const stop = () => ac.abort()
+    life.signal.addEventListener('abort', stop)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    // The watchdog: any byte re-arms it, so keepalive comments prove the connection alive.
+    const arm = () => {
+      clearTimeout(timer)
+      if (idleMs > 0) {
+        timer = setTimeout(
+          () =>
+            ac.abort(
+              new UnbrokenClientError('idle-timeout', `No data for ${idleMs} ms; resuming.`, {
+                retryable: true,
+              }),
+            ),
+          idleMs,
+        )
+        ;(timer as { unref?: () => void }).unref?.()
+      }
+    }
+    hint = undefined
+    try {
+      arm()
+      const [target, init] = await buildRequest(options, url, resuming, failures, lastId)
+      const sent = Date.now()
+      const res = await fetcher(target, { ...init, signal: ac.signal })
+      response = res
+      if (res.status !== 200 || !isEventStream(res.headers.get('content-type'))) {
+        hint = parseRetryAfter(res.headers.get('retry-after'), Date.now())
+        return await responseError(res, resuming)
+      }
+      const location = res.headers.get('content-location')
+      if (location) {
+        url = new URL(location, res.url || url).href
+        resuming = true
+      }
+      opened = true
+      // A control or terminal event ends this connection; later blocks of its chunk are ignored.
+      let last: ServerSentEvent | undefined
+      let healthy = false
+      const parser = createEventStreamParser({
+        lastEventId: lastId,
+        maxEventBytes: options.maxEventBytes,
+        onRetry: (ms) => {
+          base = Math.min(ms, MAX_RETRY_MS)
+        },
+        onEvent: (event) => {
+          if (last || closed) return
+          const control = event.type === 'error' || event.type === 'auth-expired'
+          if (control || isDone(event)) last = event
+          if (control) return
+          if (!healthy) {
+            // A healthy open (an event arrived): the next failure starts a fresh backoff and
+            // a fresh credential refresh.
+            healthy = true
+            failures = 0
+            refreshed = false
+            store.set({ attempt: 0, error: undefined })
+          }
+          events++
+          lastId = event.lastEventId
+          call('onEvent', event)
+          queue.push(event)
+        },
+      })
+      store.set({ status: 'open', url })
+      call('onOpen', res)
+      const reader = res.body?.getReader()
+      for (let first = true; reader; first = false) {
+        const { done, value } = await reader.read()
+        if (done) break
+        arm()
+        bytes += value.length
+        parser.write(value)
+        // The resume id is the last completed block's (id-only blocks count), never a partial one.
+        if (!last) lastId = parser.lastEventId
+        store.set({
+          bytes,
+          events,
+          lastEventId: lastId,
+          ...(first && { timeToFirstByteMs: Date.now() - sent }),
+        })
+        if (last?.type === 'auth-expired')
+          return new UnbrokenClientError('auth', 'The server sent auth-expired.', {
+            serverCode: 'auth-expired',
+          })
+        if (last?.type === 'error') {
+          let body: { code?: string; message?: string; retryable?: boolean; retryAfterMs?: number }
+          try {
+            body = JSON.parse(last.data)
+          } catch {
+            body = { message: last.data }
+          }
+          hint = Number(body.retryAfterMs) || undefined
+          return new UnbrokenClientError('server-error', `Server error: ${body.message}`, {
+            serverCode: body.code,
+            retryable: body.retryable === true,
+          })
+        }
+        if (last) return undefined
+      }
+      return new UnbrokenClientError('network', 'The stream ended before a terminal event.', {
+        retryable: true,
+      })
+    } catch (error) {
+      if (ac.signal.reason instanceof UnbrokenClientError) return ac.signal.reason
+      return error instanceof UnbrokenClientError
+        ? error
+        : new UnbrokenClientError('network', `Connection failed: ${error}`, {
+            cause: error,
+            retryable: true,
+          })
+    } finally {
+      clearTimeout(timer)
+      life.signal.removeEventListener('abort', stop)
+      // Releases the socket on every exit path (after `done`, on errors) and stops the body reader.
+      ac.abort()
+    }
+  }
+
+  const refresh = async (failure: UnbrokenClientError) => {
+    const reason = failure.serverCode === 'auth-expired' ? 'auth-expired' : 'unauthorized'
+    const hook = options.onAuthRequired
+    if (!hook || (failure.status !== 401 && reason === 'unauthorized')) return failure
+    if (refreshed)
+      return new UnbrokenClientError(
+        'auth',
+        'Still unauthorized right after onAuthRequired refreshed the credentials.',
+        { cause: failure, status: failure.status },
+      )
+    refreshed = true
+    try {
+      await hook({ reason, response: reason === 'unauthorized' ? response : undefined })
+    } catch (cause) {
+      return new UnbrokenClientError('auth', 'onAuthRequired failed.', { cause })
+    }
+    return undefined
+  }
+
+  const run = async () => {
+    for (let connection = 0; !closed; connection++) {
+      if (connection) store.set({ reconnects: connection })
+      const failure = await connect()
+      if (closed) return
+      if (!failure) return end('done')
+      const { status } = failure
+      let error = failure
+      let retry = failure.retryable
+      let refreshedNow = false
+      if (failure.code === 'auth') {
+        const refused = await refresh(failure)
+        if (closed) return
+        if (refused) error = refused
+        else {
+          retry = true
+          refreshedNow = true
+        }
+      }
+      // Never re-send a body that may have started work (a second LLM generation): resume by
+      // GET, or re-send only when the server said it did not process the request.
+      if (retry && !resuming && post && (opened || !RESENDABLE_STATUS.includes(status as number))) {
+        retry = false
+        error = new UnbrokenClientError(
+          'resume-failed',
+          `Cannot resume: the ${options.method} response had no Content-Location, and re-sending it could start a second generation. Pass resumeUrl, or opt in via shouldRetry.`,
+          { cause: failure, status },
+        )
+      }
+      // A refresh resumes at once: it is not a failed attempt and needs no backoff.
+      if (retry && refreshedNow) continue
+      const now = Date.now()
+      failures++
+      if (failures === 1) streakStart = now
+      const elapsedMs = now - streakStart
+      let delayMs = Math.max(hint ?? 0, backoffDelay(failures, base, backoff, random))
+      if (retry && (failures >= maxAttempts || elapsedMs + delayMs > maxElapsedMs)) {
+        retry = false
+        error = new UnbrokenClientError(
+          'retries-exhausted',
+          `Gave up after ${failures} failed attempts: ${failure.message}`,
+          { cause: failure, status },
+        )
+      }
+      const decision =
+        options.shouldRetry?.({ error, status, attempt: failures, elapsedMs, retry, delayMs }) ??
+        retry
+      if (decision === false) return end('error', error)
+      if (typeof decision === 'number') delayMs = decision
+      delayMs = Math.min(Math.max(delayMs, 0), MAX_TIMER_MS)
+      store.set({ status: 'reconnecting', attempt: failures, error: failure })
+      call('onReconnect', { attempt: failures, delayMs, error: failure })
+      await wait(delayMs, life.signal)
+    }
+  }
+
+  signal?.addEventListener('abort', onAbort)
+  // Deferred so that no callback runs before createEventStream returns; a pre-aborted signal
+  // then ends the stream without a single request.
+  queueMicrotask(() => {
+    if (signal?.aborted) return onAbort()
+    run().catch((error) => end('error', error))
+  })
+
+  return {
+    subscribe: store.subscribe,
+    getSnapshot: store.get,
+    close,
+    get url() {
+      return url
+    },
+    [Symbol.asyncIterator]: queue.iterator,
+  }
+}

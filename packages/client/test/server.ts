@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** What the test server saw of one request. */
+export interface SeenRequest {
+  readonly method: string
+  /** Path and query, as sent. */
+  readonly path: string
+  readonly headers: IncomingMessage['headers']
+  readonly body: string
+  /** `Last-Event-ID` decoded from the UTF-8 bytes the client sends (see the client README). */
+  readonly lastEventId: string | undefined
+}
+
+export type Handler = (
+  request: SeenRequest,
+  res: ServerResponse,
+  index: number,
+) => void | Promise<void>
+
+export interface TestServer {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  readonly origin: string
+  readonly requests: SeenRequest[]
+  /** Resolves once `count` requests have arrived. */
+  waitForRequests(count: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** A real node:http server on an ephemeral 127.0.0.1 port that records every request. */
+export async function startServer(handler: Handler): Promise<TestServer> {
+  const requests: SeenRequest[] = []
+  const waiters: Array<() => void> = []
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const raw = req.headers['last-event-id']
+    const seen: SeenRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+      // Node reads header bytes as Latin-1; the client sent UTF-8 bytes.
+      lastEventId: raw === undefined ? undefined : Buffer.from(raw, 'latin1').toString('utf8'),
+    }
+    requests.push(seen)
+    for (const wake of waiters.splice(0)) wake()
+    try {
+      await handler(seen, res, requests.length - 1)
+    } catch {
+      res.destroy()
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    async waitForRequests(count) {
+      while (requests.length < count) await new Promise<void>((resolve) => waiters.push(resolve))
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** Starts a protocol v1 response: status 200 and the SSE headers. */
+export const openStream = (res: ServerResponse, headers: Record<string, string> = {}) => {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    ...headers,
+  })
+  res.flushHeaders()
+}
+
+/** One event in SSE framing; multi-line data becomes several `data:` lines. */
+export const formatEvent = (event: { id?: string; event?: string; data: string }): string =>
+  `${event.id === undefined ? '' : `id: ${event.id}\n`}${event.event ? `event: ${event.event}\n` : ''}${event.data
+    .split('\n')
+    .map((line) => `data: ${line}\n`)
+    .join('')}\n`
+
+/** Collects `unhandledRejection`s for the duration of a test file. */
+export const trackUnhandledRejections = () => {
+  const seen: unknown[] = []
+  const listener = (reason: unknown) => seen.push(reason)
+  process.on('unhandledRejection', listener)
+  return { seen, stop: () => process.off('unhandledRejection', listener) }
+}
+
+/** Drains `for await` into an array; the error, if the stream failed, is returned beside it. */
+export const collect = async <T>(iterable: AsyncIterable<T>) => {
+  const items: T[] = []
+  try {
+    for await (const item of iterable) items.push(item)
+    return { items, error: undefined }
+  } catch (error) {
+    return { items, error }
+  }
+}
