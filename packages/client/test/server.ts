@@ -34,7 +34,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    const raw = req.headers['last-event-id']
+    const raw = req.headers['last-event-id'] as string | undefined
     const seen: SeenRequest = {
       method: req.method ?? '',
       path: req.url ?? '',
