@@ -21,7 +21,8 @@ export type DisconnectReason =
 
 /** One SSE event. `id` and `event` must not contain CR, LF or NUL (refused: no field injection). */
 export interface SseEvent {
-  readonly id?: string | undefined
+  /** A number is written in decimal (`id: 0` included); `''` resets the client's last event id. */
+  readonly id?: string | number | undefined
   readonly event?: string | undefined
   readonly data: string
   /** Reconnection delay hint in ms (the `retry:` field). */
@@ -30,7 +31,7 @@ export interface SseEvent {
 
 /** Everything one SSE block can carry; `formatEvent` serialises it. A comment goes first. */
 export interface SseFields {
-  readonly id?: string | undefined
+  readonly id?: string | number | undefined
   readonly event?: string | undefined
   /** Omitted means no `data:` line (a comment- or retry-only block, which clients never dispatch). */
   readonly data?: string | undefined
@@ -144,8 +145,8 @@ export type MetricsChange =
 
 /** How `closeAll` winds the hub down. */
 export interface CloseAllOptions {
-  /** Disconnect reason and error code sent to clients. Default `shutdown`. */
-  readonly reason?: 'shutdown' | undefined
+  /** Human-readable reason in the `shutting-down` error message, e.g. `deploy`. */
+  readonly reason?: string | undefined
   /** Each client gets `retry:` = `retryMs` + random(0..retryJitterMs), spreading reconnects. Default 5000. */
   readonly retryJitterMs?: number | undefined
   /** Resolve even if some connections have not closed by then (they are destroyed). Default 10000. */

@@ -1,0 +1,13 @@
+import { expect, it } from 'vitest'
+
+it('exports exactly the public API', async () => {
+  expect(Object.keys(await import('./index')).sort()).toMatchInlineSnapshot(`
+    [
+      "UnbrokenServerError",
+      "createErrorPayload",
+      "createEventHub",
+      "formatErrorData",
+      "formatEvent",
+    ]
+  `)
+})

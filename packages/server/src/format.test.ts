@@ -1,0 +1,190 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { UnbrokenServerError } from './errors'
+import { createErrorPayload, formatErrorData, formatEvent } from './format'
+import type { SseFields } from './types'
+
+// The conformance table: input fields → exact wire bytes. The client's table in docs/protocol.md
+// parses these same bytes back.
+const conformance: ReadonlyArray<readonly [string, SseFields, string]> = [
+  ['plain data', { data: 'hello' }, 'data: hello\n\n'],
+  ['empty data', { data: '' }, 'data:\n\n'],
+  ['LF splits data', { data: 'a\nb' }, 'data: a\ndata: b\n\n'],
+  ['CR splits data', { data: 'a\rb' }, 'data: a\ndata: b\n\n'],
+  ['CRLF splits data once', { data: 'a\r\nb' }, 'data: a\ndata: b\n\n'],
+  ['LF CR is two breaks', { data: 'a\n\rb' }, 'data: a\ndata:\ndata: b\n\n'],
+  ['mixed breaks', { data: 'a\nb\rc\r\nd' }, 'data: a\ndata: b\ndata: c\ndata: d\n\n'],
+  ['trailing LF keeps an empty line', { data: 'a\n' }, 'data: a\ndata:\n\n'],
+  ['leading LF', { data: '\na' }, 'data:\ndata: a\n\n'],
+  ['only LF', { data: '\n' }, 'data:\ndata:\n\n'],
+  ['blank lines inside', { data: 'a\n\n\nb' }, 'data: a\ndata:\ndata:\ndata: b\n\n'],
+  ['leading space survives', { data: ' x' }, 'data:  x\n\n'],
+  ['colon in data', { data: 'k: v' }, 'data: k: v\n\n'],
+  ['data that looks like a field', { data: 'a\nevent: x' }, 'data: a\ndata: event: x\n\n'],
+  ['JSON data', { data: '{"t":"hi"}' }, 'data: {"t":"hi"}\n\n'],
+  ['NUL in data is data', { data: 'a\0b' }, 'data: a\0b\n\n'],
+  ['unicode data', { data: 'héllo 🌍' }, 'data: héllo 🌍\n\n'],
+  ['BOM inside data', { data: '\uFEFFx' }, 'data: \uFEFFx\n\n'],
+  ['id and data', { id: '7', data: 'x' }, 'id: 7\ndata: x\n\n'],
+  ['numeric id 0', { id: 0, data: 'x' }, 'id: 0\ndata: x\n\n'],
+  ['string id 0', { id: '0', data: 'x' }, 'id: 0\ndata: x\n\n'],
+  ['empty id resets', { id: '', data: 'x' }, 'id:\ndata: x\n\n'],
+  ['id with spaces', { id: 'a b', data: 'x' }, 'id: a b\ndata: x\n\n'],
+  ['id with colon', { id: 's1:42', data: 'x' }, 'id: s1:42\ndata: x\n\n'],
+  ['event type', { event: 'delta', data: 'x' }, 'event: delta\ndata: x\n\n'],
+  ['empty event', { event: '', data: 'x' }, 'event:\ndata: x\n\n'],
+  ['event with colon', { event: 'a:b', data: 'x' }, 'event: a:b\ndata: x\n\n'],
+  ['retry 0', { retry: 0 }, 'retry: 0\n\n'],
+  ['retry with data', { retry: 3000, data: 'x' }, 'retry: 3000\ndata: x\n\n'],
+  [
+    'field order',
+    { data: 'd', event: 'e', id: 'i', retry: 1, comment: 'c' },
+    ': c\nretry: 1\nid: i\nevent: e\ndata: d\n\n',
+  ],
+  ['comment', { comment: 'hi' }, ': hi\n\n'],
+  ['empty comment', { comment: '' }, ':\n\n'],
+  ['multi-line comment', { comment: 'a\nb' }, ': a\n: b\n\n'],
+  ['comment cannot inject data', { comment: 'x\ndata: evil' }, ': x\n: data: evil\n\n'],
+  ['comment with CR', { comment: 'x\rid: 9' }, ': x\n: id: 9\n\n'],
+  ['comment with CRLF', { comment: 'x\r\ny' }, ': x\n: y\n\n'],
+  ['comment before data', { comment: 'c', data: 'd' }, ': c\ndata: d\n\n'],
+  ['no fields', {}, '\n'],
+  ['done terminal', { event: 'done', data: '{}' }, 'event: done\ndata: {}\n\n'],
+  ['long data stays one line', { data: 'x'.repeat(64) }, `data: ${'x'.repeat(64)}\n\n`],
+]
+
+const refused: ReadonlyArray<readonly [string, SseFields, string]> = [
+  ['LF in event', { event: 'a\ndata: injected', data: 'x' }, 'invalid-field'],
+  ['CR in event', { event: 'a\rb', data: 'x' }, 'invalid-field'],
+  ['CRLF in event', { event: 'a\r\nb', data: 'x' }, 'invalid-field'],
+  ['NUL in event', { event: 'a\0', data: 'x' }, 'invalid-field'],
+  ['LF in id', { id: '1\ndata: evil', data: 'x' }, 'invalid-field'],
+  ['CR in id', { id: '1\r', data: 'x' }, 'invalid-field'],
+  ['NUL in id', { id: '1\0', data: 'x' }, 'invalid-field'],
+  ['negative retry', { retry: -1 }, 'invalid-argument'],
+  ['fractional retry', { retry: 1.5 }, 'invalid-argument'],
+  ['NaN retry', { retry: Number.NaN }, 'invalid-argument'],
+  ['non-string data', { data: { a: 1 } as unknown as string }, 'invalid-argument'],
+]
+
+describe('formatEvent conformance', () => {
+  it.each(conformance)('%s', (_name, fields, wire) => {
+    expect(formatEvent(fields)).toBe(wire)
+  })
+
+  it.each(refused)('refuses %s', (_name, fields, code) => {
+    expect(() => formatEvent(fields)).toThrowError(expect.objectContaining({ code }))
+  })
+
+  it('throws the package error class', () => {
+    expect(() => formatEvent({ id: '\n', data: '' })).toThrow(UnbrokenServerError)
+  })
+
+  it('has at least 40 wire cases', () => {
+    expect(conformance.length + refused.length).toBeGreaterThanOrEqual(40)
+  })
+})
+
+// A minimal WHATWG event-stream interpreter (dispatch step only), independent of the formatter,
+// to check that any data string round-trips.
+function parse(wire: string): Array<{ id: string | undefined; event: string; data: string }> {
+  const out: Array<{ id: string | undefined; event: string; data: string }> = []
+  let data = ''
+  let event = ''
+  let id: string | undefined
+  for (const line of wire.split(/\r\n|\r|\n/)) {
+    if (line === '') {
+      if (data !== '') out.push({ id, event: event || 'message', data: data.slice(0, -1) })
+      data = ''
+      event = ''
+      continue
+    }
+    if (line.startsWith(':')) continue
+    const colon = line.indexOf(':')
+    const name = colon === -1 ? line : line.slice(0, colon)
+    let value = colon === -1 ? '' : line.slice(colon + 1)
+    if (value.startsWith(' ')) value = value.slice(1)
+    if (name === 'data') data += `${value}\n`
+    else if (name === 'event') event = value
+    else if (name === 'id' && !value.includes('\0')) id = value
+  }
+  return out
+}
+
+describe('formatEvent round trip', () => {
+  it('any data string parses back with line breaks normalised to LF', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', ' ', '\n', '\r', ':', 'é', 'data') }),
+        (data) => {
+          const [event] = parse(formatEvent({ data }))
+          expect(event?.data).toBe(data.replace(/\r\n|\r/g, '\n'))
+        },
+      ),
+    )
+  })
+
+  it('any id and event without CR/LF/NUL parse back exactly', () => {
+    const safe = fc.string().filter((s) => !/[\r\n\0]/.test(s))
+    fc.assert(
+      fc.property(safe, safe, (id, type) => {
+        const [event] = parse(formatEvent({ id, event: type, data: 'x' }))
+        expect(event).toEqual({ id, event: type || 'message', data: 'x' })
+      }),
+    )
+  })
+
+  it('a comment never dispatches anything', () => {
+    fc.assert(
+      fc.property(fc.string(), (comment) => {
+        expect(parse(formatEvent({ comment }))).toEqual([])
+      }),
+    )
+  })
+})
+
+describe('createErrorPayload', () => {
+  it('masks the message of an unexpected exception', () => {
+    expect(createErrorPayload(new Error('password=hunter2'))).toEqual({
+      code: 'internal-error',
+      message: 'The stream failed unexpectedly.',
+      retryable: false,
+    })
+  })
+
+  it('exposes the message when asked', () => {
+    expect(createErrorPayload(new Error('upstream 500'), { expose: true }).message).toBe(
+      'upstream 500',
+    )
+  })
+
+  it('passes an UnbrokenServerError through with its code', () => {
+    expect(createErrorPayload(new UnbrokenServerError('log-unavailable', 'redis down'))).toEqual({
+      code: 'log-unavailable',
+      message: 'redis down',
+      retryable: true,
+    })
+  })
+
+  it('passes a payload-shaped object through, keeping retryAfterMs', () => {
+    const payload = {
+      code: 'rate-limited',
+      message: 'slow down',
+      retryable: true,
+      retryAfterMs: 500,
+      extra: 1,
+    }
+    expect(createErrorPayload(payload)).toEqual({
+      code: 'rate-limited',
+      message: 'slow down',
+      retryable: true,
+      retryAfterMs: 500,
+    })
+  })
+
+  it('formats the payload as the JSON data line', () => {
+    expect(formatErrorData('boom')).toMatchInlineSnapshot(
+      `"{"code":"internal-error","message":"The stream failed unexpectedly.","retryable":false}"`,
+    )
+  })
+})

@@ -1,0 +1,116 @@
+import { UnbrokenServerError } from './errors'
+import type { ErrorPayload, SseFields } from './types'
+
+// WHATWG HTML "server-sent events" §9.2.6: a line ends at CRLF, lone CR or lone LF, so all three must
+// start a new `data:`/comment line, and `id`/`event` must contain none of them. NUL is refused too:
+// the spec ignores an `id` containing NUL, which would silently break resume.
+const LINE_BREAK = /\r\n|\r|\n/
+const FORBIDDEN_IN_FIELD = /[\r\n\0]/
+
+/**
+ * Serialises one SSE block: comment lines, `retry`, `id`, `event`, `data` lines, blank line.
+ * Throws `UnbrokenServerError` (`invalid-field`/`invalid-argument`) instead of writing a block a
+ * client would parse differently from what was meant.
+ */
+export function formatEvent(fields: SseFields): string {
+  let out = ''
+  if (fields.comment !== undefined) out = formatLines(':', String(fields.comment))
+  if (fields.retry !== undefined) {
+    const retry = fields.retry
+    // Clients ignore a `retry:` that is not all ASCII digits, so anything else is a caller bug.
+    if (!Number.isSafeInteger(retry) || retry < 0) {
+      throw new UnbrokenServerError(
+        'invalid-argument',
+        `retry must be a non-negative integer, got ${retry}`,
+      )
+    }
+    out += `retry: ${retry}\n`
+  }
+  if (fields.id !== undefined) out += formatField('id', fields.id)
+  if (fields.event !== undefined) out += formatField('event', fields.event)
+  if (fields.data !== undefined) {
+    if (typeof fields.data !== 'string') {
+      throw new UnbrokenServerError(
+        'invalid-argument',
+        `data must be a string (serialise it first, e.g. JSON.stringify), got ${typeof fields.data}`,
+      )
+    }
+    out += formatLines('data:', fields.data)
+  }
+  return `${out}\n`
+}
+
+function formatField(name: 'id' | 'event', value: string | number): string {
+  const text = typeof value === 'number' ? String(value) : value
+  if (typeof text !== 'string' || FORBIDDEN_IN_FIELD.test(text)) {
+    throw new UnbrokenServerError(
+      'invalid-field',
+      `${name} must be a string without CR, LF or NUL (they would inject SSE fields): ${JSON.stringify(value)}`,
+    )
+  }
+  return text === '' ? `${name}:\n` : `${name}: ${text}\n`
+}
+
+// One line per CR/LF/CRLF-separated piece. The space after the colon is written so that a value
+// starting with a space survives (the parser strips exactly one); an empty piece is the bare prefix.
+function formatLines(prefix: string, text: string): string {
+  if (!text.includes('\n') && !text.includes('\r')) {
+    return text === '' ? `${prefix}\n` : `${prefix} ${text}\n`
+  }
+  let out = ''
+  for (const line of text.split(LINE_BREAK))
+    out += line === '' ? `${prefix}\n` : `${prefix} ${line}\n`
+  return out
+}
+
+/** Options of `formatErrorData`. */
+export interface FormatErrorOptions {
+  /** Put an unexpected error's own message on the wire. Default false (masked). */
+  readonly expose?: boolean | undefined
+}
+
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'log-unavailable',
+  'shutting-down',
+  'stream-limit',
+])
+
+/**
+ * The `ErrorPayload` for `event: error`. An `UnbrokenServerError` or an object already shaped like
+ * `ErrorPayload` is passed through; anything else is unexpected, and its message is masked unless
+ * `expose` is set, because exception text can leak secrets, paths or prompts to the client.
+ */
+export function createErrorPayload(error: unknown, options?: FormatErrorOptions): ErrorPayload {
+  if (error instanceof UnbrokenServerError) {
+    return { code: error.code, message: error.message, retryable: RETRYABLE_CODES.has(error.code) }
+  }
+  if (isErrorPayload(error)) {
+    const { code, message, retryable, retryAfterMs } = error
+    return retryAfterMs === undefined
+      ? { code, message, retryable }
+      : { code, message, retryable, retryAfterMs }
+  }
+  const message =
+    options?.expose === true
+      ? error instanceof Error
+        ? error.message
+        : String(error)
+      : 'The stream failed unexpectedly.'
+  return { code: 'internal-error', message, retryable: false }
+}
+
+/** `createErrorPayload` as the JSON data line of an `event: error`, e.g. to append to an event log. */
+export function formatErrorData(error: unknown, options?: FormatErrorOptions): string {
+  return JSON.stringify(createErrorPayload(error, options))
+}
+
+function isErrorPayload(value: unknown): value is ErrorPayload {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as Record<string, unknown>
+  return (
+    typeof v.code === 'string' &&
+    typeof v.message === 'string' &&
+    typeof v.retryable === 'boolean' &&
+    (v.retryAfterMs === undefined || typeof v.retryAfterMs === 'number')
+  )
+}

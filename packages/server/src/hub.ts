@@ -1,0 +1,100 @@
+import { UnbrokenServerError } from './errors'
+import { createKeepAlive, unref } from './keepalive'
+import { createHubMetrics } from './metrics'
+import { isNodeResponseGone, openNodeStream } from './node'
+import { count, DEFAULTS, resolveSettings } from './settings'
+import type { EventHub, EventHubOptions, EventWriterOptions } from './types'
+import { openWebStream } from './web'
+import type { HubContext, WriterHandle } from './writer'
+
+/**
+ * Creates a hub: the owner of everything connections share (aggregate metrics, the keepalive
+ * clock, shutdown). Its options are defaults for every writer it opens.
+ */
+export function createEventHub(options: EventHubOptions = {}): EventHub {
+  // Validate once at creation, so a bad option fails at startup rather than on the first request.
+  resolveSettings(options, undefined)
+  const maxStreams =
+    options.maxStreams === undefined
+      ? Number.POSITIVE_INFINITY
+      : count('maxStreams', options.maxStreams)
+  const metrics = createHubMetrics()
+  const open = new Set<WriterHandle>()
+  let closing = false
+
+  const context: HubContext = {
+    metrics,
+    keepAlive: createKeepAlive(),
+    release(handle, reason) {
+      if (!open.delete(handle)) return
+      metrics.counters.activeStreams = open.size
+      metrics.counters.disconnects[reason]++
+      if (metrics.observed)
+        metrics.emit({ type: 'stream-close', reason, stream: handle.writer.metrics() })
+    },
+  }
+
+  function admit(): void {
+    if (closing)
+      throw new UnbrokenServerError(
+        'shutting-down',
+        'The hub is shutting down; answer 503 and let the client retry.',
+      )
+    if (open.size >= maxStreams) {
+      throw new UnbrokenServerError(
+        'stream-limit',
+        `At most ${maxStreams} streams may be open; answer 503 with Retry-After.`,
+      )
+    }
+  }
+
+  function register(handle: WriterHandle): void {
+    open.add(handle)
+    metrics.counters.openedStreams++
+    metrics.counters.activeStreams = open.size
+    if (metrics.observed) metrics.emit({ type: 'stream-open' })
+    handle.start()
+  }
+
+  return {
+    node(req, res, own?: EventWriterOptions) {
+      admit()
+      const handle = openNodeStream(req, res, resolveSettings(options, own), context)
+      register(handle)
+      // The client may have left before the handler ran; its `close` event is then already past.
+      if (isNodeResponseGone(res)) handle.sinkClosed('client-closed')
+      return handle.writer
+    },
+    web(request, own?: EventWriterOptions) {
+      admit()
+      const { handle, response } = openWebStream(request, resolveSettings(options, own), context)
+      register(handle)
+      if (request.signal?.aborted === true) handle.sinkClosed('client-closed')
+      return { response, writer: handle.writer }
+    },
+    metrics: () => metrics.snapshot(),
+    onMetrics: (listener) => metrics.subscribe(listener),
+    async closeAll(shutdown = {}) {
+      closing = true
+      const jitter = count('retryJitterMs', shutdown.retryJitterMs ?? 5000)
+      const deadlineMs = count('deadlineMs', shutdown.deadlineMs ?? 10_000)
+      const base = options.retryMs ?? DEFAULTS.retryMs
+      const message = `The server is shutting down${shutdown.reason ? ` (${shutdown.reason})` : ''}; resume with Last-Event-ID.`
+      const handles = [...open]
+      // Each client gets its own delay so that reconnects spread out instead of stampeding.
+      for (const handle of handles)
+        handle.shutdown(base + Math.floor(Math.random() * (jitter + 1)), message)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, deadlineMs)
+        unref(timer)
+      })
+      await Promise.race([Promise.all(handles.map((handle) => handle.done)), deadline])
+      clearTimeout(timer)
+      for (const handle of handles) handle.destroy()
+    },
+    get closing() {
+      return closing
+    },
+  }
+}

@@ -1,0 +1,212 @@
+import type { ServerResponse } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createEventHub } from './hub'
+import { aborted, listen, openStream, parseEvents, type TestServer } from './test-helpers'
+import type { EventWriter } from './types'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+/** Serves one stream per request and hands the writer (and raw response) to the test. */
+async function serve(
+  run: (writer: EventWriter, res: ServerResponse) => void | Promise<void>,
+  hub = createEventHub(),
+): Promise<TestServer> {
+  server = await listen((req, res) => {
+    void run(hub.node(req, res, { headers: { 'Content-Location': '/streams/s1' } }), res)
+  })
+  return server
+}
+
+describe('node writer: opening', () => {
+  it('sets the protocol headers on HTTP/1.1, including Connection and extra headers', async () => {
+    const { url } = await serve((writer) => writer.end())
+    const client = await openStream(url)
+    expect(client.response.statusCode).toBe(200)
+    expect(client.response.headers).toMatchObject({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+      'content-location': '/streams/s1',
+    })
+  })
+
+  it('sends the retry hint and a comment before any event exists', async () => {
+    const { url } = await serve(() => {})
+    const client = await openStream(url)
+    expect(await client.waitFor('\n\n')).toMatchInlineSnapshot(`
+      ": ok
+      retry: 1000
+
+      "
+    `)
+    client.destroy()
+  })
+
+  it('exposes Last-Event-ID from the request', async () => {
+    let seen: string | undefined
+    const { url } = await serve((writer) => {
+      seen = writer.lastEventId
+      return writer.end()
+    })
+    await (await openStream(url, { 'Last-Event-ID': 's1-41' })).ended()
+    expect(seen).toBe('s1-41')
+  })
+})
+
+describe('node writer: sending', () => {
+  it('delivers events in order with their ids, then done', async () => {
+    const { url } = await serve(async (writer) => {
+      for (let i = 0; i < 3; i++) await writer.send({ id: i, event: 'delta', data: `t${i}` })
+      await writer.end()
+    })
+    const events = parseEvents(await (await openStream(url)).ended())
+    expect(events).toEqual([
+      { id: '0', event: 'delta', data: 't0' },
+      { id: '1', event: 'delta', data: 't1' },
+      { id: '2', event: 'delta', data: 't2' },
+      { event: 'done', data: '{}' },
+    ])
+  })
+
+  it('coalesces sends made in the same tick into one socket write', async () => {
+    let writes = 0
+    const { url } = await serve((writer, res) => {
+      const write = res.write.bind(res) as (chunk: string) => boolean
+      res.write = ((chunk: string) => {
+        writes++
+        return write(chunk)
+      }) as typeof res.write
+      for (let i = 0; i < 50; i++) void writer.send({ data: `t${i}` })
+      void writer.end()
+    })
+    const events = parseEvents(await (await openStream(url)).ended())
+    expect(events).toHaveLength(51)
+    expect(writes).toBe(1)
+  })
+
+  it('resolves send as written while the client reads', async () => {
+    const outcomes: string[] = []
+    const { url } = await serve(async (writer) => {
+      outcomes.push(await writer.send({ data: 'a' }), await writer.comment('still here'))
+      await writer.end()
+    })
+    expect(await (await openStream(url)).ended()).toContain(': still here\n\n')
+    expect(outcomes).toEqual(['written', 'written'])
+  })
+
+  it('refuses an injected event name synchronously and keeps the stream intact', async () => {
+    let thrown: unknown
+    const { url } = await serve(async (writer) => {
+      try {
+        await writer.send({ event: 'delta\ndata: injected', data: 'x' })
+      } catch (error) {
+        thrown = error
+      }
+      await writer.send({ data: 'after' })
+      await writer.end()
+    })
+    const body = await (await openStream(url)).ended()
+    expect(thrown).toMatchObject({ code: 'invalid-field' })
+    expect(body).not.toContain('injected')
+    expect(parseEvents(body).map((e) => e.data)).toEqual(['after', '{}'])
+  })
+})
+
+describe('node writer: disconnects', () => {
+  it('aborts the signal with client-closed when the client leaves', async () => {
+    let writer: EventWriter | undefined
+    const { url } = await serve((w) => {
+      writer = w
+    })
+    const client = await openStream(url)
+    await client.waitFor('\n\n')
+    client.destroy()
+    expect(await aborted((writer as EventWriter).signal)).toBe('client-closed')
+  })
+
+  it('resolves send as closed after the client left', async () => {
+    let writer: EventWriter | undefined
+    const { url } = await serve((w) => {
+      writer = w
+    })
+    const client = await openStream(url)
+    await client.waitFor('\n\n')
+    client.destroy()
+    const w = writer as EventWriter
+    await aborted(w.signal)
+    expect(await w.send({ data: 'late' })).toBe('closed')
+    expect(w.closed).toBe(true)
+  })
+})
+
+describe('node writer: terminal events', () => {
+  it('end sends done with the given data and ends the response', async () => {
+    const { url } = await serve((writer) => writer.end('{"reason":"cancelled"}'))
+    expect(parseEvents(await (await openStream(url)).ended())).toEqual([
+      { event: 'done', data: '{"reason":"cancelled"}' },
+    ])
+  })
+
+  it('fail masks an unexpected message and reports it to onError', async () => {
+    const seen: unknown[] = []
+    const hub = createEventHub({ onError: (error) => seen.push(error) })
+    const { url } = await serve((writer) => writer.fail(new Error('db password is hunter2')), hub)
+    const body = await (await openStream(url)).ended()
+    expect(body).not.toContain('hunter2')
+    expect(parseEvents(body)).toEqual([
+      {
+        event: 'error',
+        data: '{"code":"internal-error","message":"The stream failed unexpectedly.","retryable":false}',
+      },
+    ])
+    expect(seen).toHaveLength(1)
+  })
+
+  it('fail passes a structured error through with a matching retry hint', async () => {
+    const { url } = await serve((writer) =>
+      writer.fail({
+        code: 'upstream-overloaded',
+        message: 'Try again soon.',
+        retryable: true,
+        retryAfterMs: 2500,
+      }),
+    )
+    const body = await (await openStream(url)).ended()
+    expect(body).toContain('retry: 2500\nevent: error\n')
+    expect(JSON.parse(parseEvents(body)[0]?.data ?? '')).toEqual({
+      code: 'upstream-overloaded',
+      message: 'Try again soon.',
+      retryable: true,
+      retryAfterMs: 2500,
+    })
+  })
+
+  it('close after a send still delivers the sent event, without a terminal event', async () => {
+    const { url } = await serve(async (writer) => {
+      await writer.send({ id: '9', event: 'done', data: '{}' })
+      writer.close('ended')
+    })
+    expect(parseEvents(await (await openStream(url)).ended())).toEqual([
+      { id: '9', event: 'done', data: '{}' },
+    ])
+  })
+
+  it('ends a connection at maxDurationMs with a retryable timeout error', async () => {
+    const hub = createEventHub({ maxDurationMs: 50 })
+    let writer: EventWriter | undefined
+    const { url } = await serve((w) => {
+      writer = w
+    }, hub)
+    const body = await (await openStream(url)).ended()
+    expect(JSON.parse(parseEvents(body).at(-1)?.data ?? '')).toMatchObject({
+      code: 'timeout',
+      retryable: true,
+    })
+    expect(writer?.signal.reason).toBe('timeout')
+  })
+})

@@ -1,0 +1,86 @@
+import { UnbrokenServerError } from './errors'
+import type { EventWriterOptions } from './types'
+
+/** `EventWriterOptions` with every default applied and validated. */
+export interface WriterSettings {
+  readonly retryMs: number
+  readonly keepAliveMs: number
+  readonly drainTimeoutMs: number
+  readonly highWaterMarkBytes: number
+  readonly expiresAt: number | (() => number) | undefined
+  readonly authLeadMs: number
+  readonly maxDurationMs: number | undefined
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly exposeErrors: boolean
+  readonly onError: ((error: unknown) => void) | undefined
+}
+
+/** Defaults, documented in `EventWriterOptions` and the README. */
+export const DEFAULTS = {
+  retryMs: 1000,
+  keepAliveMs: 15_000,
+  drainTimeoutMs: 10_000,
+  highWaterMarkBytes: 1024 * 1024,
+  authLeadMs: 5000,
+} as const
+
+/** Merges writer options over hub options over defaults; throws `invalid-argument` on misuse. */
+export function resolveSettings(
+  hub: EventWriterOptions,
+  own: EventWriterOptions | undefined,
+): WriterSettings {
+  const pick = <K extends keyof EventWriterOptions>(key: K) =>
+    own?.[key] !== undefined ? own[key] : hub[key]
+  const settings: WriterSettings = {
+    retryMs: count('retryMs', pick('retryMs') ?? DEFAULTS.retryMs),
+    keepAliveMs: count('keepAliveMs', pick('keepAliveMs') ?? DEFAULTS.keepAliveMs),
+    drainTimeoutMs: count('drainTimeoutMs', pick('drainTimeoutMs') ?? DEFAULTS.drainTimeoutMs),
+    highWaterMarkBytes: count(
+      'highWaterMarkBytes',
+      pick('highWaterMarkBytes') ?? DEFAULTS.highWaterMarkBytes,
+    ),
+    expiresAt: pick('expiresAt'),
+    authLeadMs: count('authLeadMs', pick('authLeadMs') ?? DEFAULTS.authLeadMs),
+    maxDurationMs: optionalCount('maxDurationMs', pick('maxDurationMs')),
+    status: pick('status') ?? 200,
+    headers: { ...hub.headers, ...own?.headers },
+    exposeErrors: pick('exposeErrors') ?? false,
+    onError: pick('onError'),
+  }
+  const { expiresAt, status, retryMs } = settings
+  if (!Number.isSafeInteger(retryMs)) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `retryMs must be an integer (it is the retry: field), got ${retryMs}`,
+    )
+  }
+  if (expiresAt !== undefined && typeof expiresAt !== 'function' && !Number.isFinite(expiresAt)) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `expiresAt must be epoch ms or a function, got ${expiresAt}`,
+    )
+  }
+  if (!Number.isInteger(status) || status < 200 || status > 299) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `status must be a 2xx integer for an event stream, got ${status}`,
+    )
+  }
+  return settings
+}
+
+/** Throws `invalid-argument` unless `value` is a non-negative finite number. */
+export function count(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `${name} must be a non-negative number, got ${value}`,
+    )
+  }
+  return value
+}
+
+function optionalCount(name: string, value: number | undefined): number | undefined {
+  return value === undefined ? undefined : count(name, value)
+}

@@ -1,0 +1,133 @@
+// Loopback helpers for the writer's socket tests: a server on 127.0.0.1 and clients that read
+// raw bytes, wait for a marker, or never read at all.
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  request,
+  type Server,
+} from 'node:http'
+import { connect, type Socket } from 'node:net'
+
+export interface TestServer {
+  readonly url: string
+  readonly port: number
+  close(): Promise<void>
+}
+
+/** Starts `server` (default: a `node:http` server around `handler`) on an ephemeral loopback port. */
+export async function listen(handler: RequestListener | Server): Promise<TestServer> {
+  const server = typeof handler === 'function' ? createServer(handler) : handler
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** A reading client: accumulates the body as text and resolves `waitFor` once a marker arrived. */
+export interface StreamClient {
+  readonly response: IncomingMessage
+  text(): string
+  waitFor(marker: string): Promise<string>
+  /** Resolves with the whole body once the server ends the response (or the socket closes). */
+  ended(): Promise<string>
+  destroy(): void
+}
+
+/** Opens `url` with `headers` and reads as fast as the socket allows. */
+export function openStream(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<StreamClient> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (response) => {
+      let body = ''
+      let waiters: Array<() => void> = []
+      let finished = false
+      const wake = () => {
+        const current = waiters
+        waiters = []
+        for (const waiter of current) waiter()
+      }
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => {
+        body += chunk
+        wake()
+      })
+      const finish = () => {
+        finished = true
+        wake()
+      }
+      response.on('end', finish)
+      response.on('close', finish)
+      response.on('error', finish)
+      const until = (done: () => boolean) =>
+        new Promise<string>((ok) => {
+          const check = () => (done() ? ok(body) : waiters.push(check))
+          check()
+        })
+      resolve({
+        response,
+        text: () => body,
+        waitFor: (marker) => until(() => body.includes(marker) || finished),
+        ended: () => until(() => finished),
+        destroy: () => req.destroy(),
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** A client that sends a GET and then never reads, so the server's writes back up. */
+export function connectNonReading(port: number, path = '/'): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)
+      socket.pause()
+      resolve(socket)
+    })
+    // The server cuts this client on purpose; a reset must not fail the test run.
+    socket.on('error', () => {})
+  })
+}
+
+/** Parses SSE text into dispatched events (enough of the WHATWG algorithm for assertions). */
+export function parseEvents(text: string): Array<{ id?: string; event: string; data: string }> {
+  const events: Array<{ id?: string; event: string; data: string }> = []
+  for (const block of text.split('\n\n')) {
+    let data: string[] | undefined
+    let event = 'message'
+    let id: string | undefined
+    for (const line of block.split('\n')) {
+      if (line === '' || line.startsWith(':')) continue
+      const colon = line.indexOf(':')
+      const name = colon === -1 ? line : line.slice(0, colon)
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
+      if (name === 'data') (data ??= []).push(value)
+      else if (name === 'event') event = value
+      else if (name === 'id') id = value
+    }
+    if (data !== undefined)
+      events.push(
+        id === undefined ? { event, data: data.join('\n') } : { id, event, data: data.join('\n') },
+      )
+  }
+  return events
+}
+
+/** Resolves when `signal` aborts (at once if it already has). */
+export function aborted(signal: AbortSignal): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve(signal.reason)
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(signal.reason), { once: true }),
+  )
+}

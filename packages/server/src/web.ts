@@ -1,0 +1,96 @@
+/**
+ * The Fetch adapter: a `Response` whose body is a pull-based `ReadableStream`, for Hono, Next.js
+ * route handlers, Bun, Deno and Workers. "Drain" here is the consumer pulling again.
+ */
+import type { WriterSettings } from './settings'
+import { createWriter, type HubContext, type Sink, type WriterHandle } from './writer'
+
+// Bytes the stream's own queue holds before the writer counts as backpressured; like Node's
+// default socket high-water mark, so both sinks throttle at the same depth.
+const QUEUE_BYTES = 16 * 1024
+
+/** Opens an SSE `Response` for `request`; the body ends when the writer closes. */
+export function openWebStream(
+  request: Request,
+  settings: WriterSettings,
+  hub: HubContext,
+): { handle: WriterHandle; response: Response } {
+  const encoder = new TextEncoder()
+  let handle: WriterHandle | undefined
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+  let drainListener: (() => void) | undefined
+  let bytesWritten = 0
+  let finished = false
+  const onClose = (reason: 'client-closed' | 'ended') => {
+    finished = true
+    handle?.sinkClosed(reason)
+  }
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c
+      },
+      pull() {
+        const listener = drainListener
+        drainListener = undefined
+        listener?.()
+      },
+      cancel() {
+        onClose('client-closed')
+      },
+    },
+    { highWaterMark: QUEUE_BYTES, size: (chunk) => chunk.byteLength },
+  )
+
+  const sink: Sink = {
+    write(chunk) {
+      if (finished || controller === undefined) return false
+      const bytes = encoder.encode(chunk)
+      bytesWritten += bytes.byteLength
+      controller.enqueue(bytes)
+      return (controller.desiredSize ?? 0) > 0
+    },
+    onDrain(listener) {
+      drainListener = listener
+    },
+    end() {
+      if (finished) return
+      try {
+        controller?.close()
+      } catch {
+        // Already cancelled by the consumer: nothing left to close.
+      }
+      // A web stream never reports that the consumer read its last byte; closing it is the end.
+      onClose('ended')
+    },
+    destroy() {
+      if (finished) return
+      try {
+        controller?.error(new Error('unbroken: connection closed by the server'))
+      } catch {
+        // Already closed.
+      }
+      onClose('client-closed')
+    },
+    schedule: queueMicrotask,
+    get bytesWritten() {
+      return bytesWritten
+    },
+  }
+
+  request.signal?.addEventListener('abort', () => onClose('client-closed'), { once: true })
+
+  // HTTP/1.1 `Connection: keep-alive` is left to the runtime: a Fetch handler cannot tell the
+  // protocol version, and the header is illegal on HTTP/2 (RFC 9113 §8.2.2).
+  const headers = new Headers({
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no',
+  })
+  for (const [name, value] of Object.entries(settings.headers)) headers.set(name, value)
+  const lastEventId = request.headers.get('last-event-id') ?? undefined
+  handle = createWriter(sink, settings, hub, lastEventId)
+  const response = new Response(body, { status: settings.status, headers })
+  return { handle, response }
+}
