@@ -1,0 +1,60 @@
+/** What the comparison sees of one event; peers and our client are all mapped to this shape. */
+export type ComparableEvent = { readonly type: string; readonly id: string; readonly data: string }
+
+export type Difference = {
+  readonly index: number
+  readonly expected: ComparableEvent | undefined
+  readonly got: ComparableEvent | undefined
+}
+
+/** The first index where the two sequences differ (including one being longer), or undefined. */
+export function firstDifference(
+  expected: readonly ComparableEvent[],
+  got: readonly ComparableEvent[],
+): Difference | undefined {
+  const length = Math.max(expected.length, got.length)
+  for (let index = 0; index < length; index++) {
+    const e = expected[index]
+    const g = got[index]
+    if (e?.type !== g?.type || e?.id !== g?.id || e?.data !== g?.data)
+      return { index, expected: e, got: g }
+  }
+  return undefined
+}
+
+/** Where a failing run came from, so its message says how to replay it. */
+export type Scenario = { readonly scenario: string; readonly seed?: number | undefined }
+
+/**
+ * Throws an error naming the scenario, the seed and the first differing event, instead of a
+ * thousands-of-events diff: point 7 of the e2e issue ("readable failures").
+ */
+export function assertSameEvents(
+  where: Scenario,
+  expected: readonly ComparableEvent[],
+  got: readonly ComparableEvent[],
+): void {
+  const difference = firstDifference(expected, got)
+  if (difference === undefined) return
+  throw new Error(describeDifference(where, difference, expected.length, got.length))
+}
+
+export function describeDifference(
+  { scenario, seed }: Scenario,
+  { index, expected, got }: Difference,
+  expectedLength: number,
+  gotLength: number,
+): string {
+  const seedText = seed === undefined ? '' : `, seed ${seed} (replay with E2E_SEED=${seed})`
+  return [
+    `${scenario}${seedText}: first difference at event #${index} (expected ${expectedLength} events, got ${gotLength})`,
+    `  expected: ${show(expected)}`,
+    `  got:      ${show(got)}`,
+  ].join('\n')
+}
+
+function show(event: ComparableEvent | undefined): string {
+  if (event === undefined) return '(nothing)'
+  const data = event.data.length > 200 ? `${event.data.slice(0, 200)}…` : event.data
+  return JSON.stringify({ type: event.type, id: event.id, data })
+}
