@@ -113,7 +113,8 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
     }
     const nameEnd = colon === -1 ? end : colon
     let valueStart = colon === -1 ? end : colon + 1
-    if (valueStart < end && s.charCodeAt(valueStart) === SPACE) valueStart++
+    // The character at `end` is a line end (or past the string), never a space.
+    if (s.charCodeAt(valueStart) === SPACE) valueStart++
     const nameLength = nameEnd - start
     if (nameLength === 4 && s.startsWith('data', start)) {
       const value = s.slice(valueStart, end)
@@ -151,16 +152,39 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
         if (cr === -1) break
         end = cr
       } else end = cr === -1 || lf < cr ? lf : cr
+      if (end - pos > max) fail('A line', end - pos)
       if (pendingLength > 0) {
-        const line = pending.join('') + text.slice(pos, end)
+        pending.push(text.slice(pos, end))
+        // One join copies the line once; `join + slice` would build a rope and copy twice.
+        const line = pending.join('')
         pending = []
         pendingLength = 0
         if (line.length > max) fail('A line', line.length)
         field(line, 0, line.indexOf(':'), line.length)
       } else if (end === pos) {
         dispatch()
+      } else if (
+        // Hot path: a `data:` line, tested by char codes so no name string is made.
+        text.charCodeAt(pos) === 100 &&
+        text.charCodeAt(pos + 1) === 97 &&
+        text.charCodeAt(pos + 2) === 116 &&
+        text.charCodeAt(pos + 3) === 97 &&
+        text.charCodeAt(pos + 4) === 58
+      ) {
+        const value = text.slice(text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5, end)
+        if (data === undefined && end === lf && text.charCodeAt(end + 1) === LF) {
+          // `data: …` LF LF, the shape of nearly every LLM token event: dispatch it here.
+          lastEventId = idBuffer
+          const event = { type: type || 'message', data: value, lastEventId }
+          type = ''
+          pos = end + 2
+          onEvent(event)
+          continue
+        }
+        dataLength += value.length + 1
+        if (dataLength > max) fail('Event data', dataLength)
+        data = data === undefined ? value : `${data}\n${value}`
       } else {
-        if (end - pos > max) fail('A line', end - pos)
         if (colon !== -1 && colon < pos) colon = text.indexOf(':', pos)
         field(text, pos, colon !== -1 && colon < end ? colon : -1, end)
       }

@@ -1,0 +1,209 @@
+// The SSE parser side by side with peer parsers on three seeded corpora, reported as ratios
+// against eventsource-parser's sync `createParser` fed by a streaming TextDecoder (the way its
+// users must feed it bytes). Rounds interleave the contenders, so machine noise hits all alike.
+import { getLines, getMessages } from '@microsoft/fetch-event-source/lib/esm/parse.js'
+import { createEventStreamParser, createEventStreamParserStream } from '@unbroken/client/parser'
+import { EventSource } from 'eventsource'
+import { createParser } from 'eventsource-parser'
+import { EventSourceParserStream } from 'eventsource-parser/stream'
+import { events as fetchEventStream } from 'fetch-event-stream'
+import { type Corpus, largeEvents, llmTokens, multiLineEvents } from '../corpora'
+
+type Contender = { name: string; run: (corpus: Corpus) => number | Promise<number> }
+
+const BASELINE = 'eventsource-parser sync'
+const WARMUP = 2
+const ROUNDS = 5
+
+const readable = (chunks: Uint8Array[]) => {
+  let i = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[i++]
+      if (chunk) controller.enqueue(chunk)
+      else controller.close()
+    },
+  })
+}
+
+const drain = async <T>(stream: ReadableStream<T>, onValue?: (value: T) => void) => {
+  let count = 0
+  const reader = stream.getReader()
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    count++
+    onValue?.(r.value)
+  }
+  return count
+}
+
+const contenders: Contender[] = [
+  {
+    name: 'unbroken sync',
+    run: ({ chunks }) => {
+      let count = 0
+      const parser = createEventStreamParser({ onEvent: () => count++ })
+      for (const chunk of chunks) parser.write(chunk)
+      parser.end()
+      return count
+    },
+  },
+  {
+    name: 'unbroken from ReadableStream',
+    run: async ({ chunks }) => {
+      let count = 0
+      const parser = createEventStreamParser({ onEvent: () => count++ })
+      const reader = readable(chunks).getReader()
+      for (let r = await reader.read(); !r.done; r = await reader.read()) parser.write(r.value)
+      parser.end()
+      return count
+    },
+  },
+  {
+    name: 'unbroken TransformStream',
+    run: ({ chunks }) => drain(readable(chunks).pipeThrough(createEventStreamParserStream())),
+  },
+  {
+    name: BASELINE,
+    run: ({ chunks }) => {
+      let count = 0
+      const decoder = new TextDecoder()
+      const parser = createParser({ onEvent: () => count++ })
+      for (const chunk of chunks) parser.feed(decoder.decode(chunk, { stream: true }))
+      return count
+    },
+  },
+  {
+    name: 'eventsource-parser stream',
+    run: ({ chunks }) =>
+      drain(
+        readable(chunks)
+          // TS's DOM lib types the decoder's writable side as BufferSource only.
+          .pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+          .pipeThrough(new EventSourceParserStream()),
+      ),
+  },
+  {
+    name: 'fetch-event-source parse',
+    run: ({ chunks }) => {
+      let count = 0
+      const onChunk = getLines(
+        getMessages(
+          () => {},
+          () => {},
+          () => count++,
+        ),
+      )
+      for (const chunk of chunks) onChunk(chunk)
+      return count
+    },
+  },
+  {
+    name: 'fetch-event-stream events()',
+    run: async ({ chunks }) => {
+      let count = 0
+      for await (const _ of fetchEventStream(new Response(readable(chunks)))) count++
+      return count
+    },
+  },
+  {
+    // eventsource has no standalone parse entry (it wraps eventsource-parser 3.x), so it runs
+    // whole: the EventSource class over an in-memory Response given through its `fetch` option.
+    name: 'eventsource EventSource (end to end)',
+    run: ({ chunks, types }) =>
+      new Promise<number>((resolve) => {
+        let count = 0
+        const source = new EventSource('http://bench.invalid/', {
+          fetch: async () =>
+            new Response(readable(chunks), { headers: { 'content-type': 'text/event-stream' } }),
+        })
+        for (const type of types) source.addEventListener(type, () => count++)
+        // The body's end makes EventSource schedule a reconnect: stop it there.
+        source.onerror = () => {
+          source.close()
+          resolve(count)
+        }
+      }),
+  },
+  {
+    name: 'lower bound: decode + count blank lines',
+    run: ({ chunks }) => {
+      let count = 0
+      let previous = ''
+      const decoder = new TextDecoder()
+      for (const chunk of chunks) {
+        const text = decoder.decode(chunk, { stream: true })
+        if (previous === '\n' && text.charCodeAt(0) === 10) count++
+        for (let i = text.indexOf('\n\n'); i !== -1; i = text.indexOf('\n\n', i + 2)) count++
+        previous = text.slice(-1)
+      }
+      return count
+    },
+  },
+]
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+
+const measure = async (corpus: Corpus) => {
+  const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]))
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    for (const contender of contenders) {
+      const start = performance.now()
+      const count = await contender.run(corpus)
+      const elapsed = performance.now() - start
+      if (count !== corpus.events) {
+        throw new Error(
+          `${contender.name} produced ${count} events on "${corpus.name}", expected ${corpus.events}`,
+        )
+      }
+      if (round >= WARMUP) times.get(contender.name)?.push(elapsed)
+    }
+  }
+  return new Map([...times].map(([name, ms]) => [name, median(ms)]))
+}
+
+const pad = (text: string, width: number) => text.padEnd(width)
+const num = (value: number, width: number, digits = 1) => value.toFixed(digits).padStart(width)
+
+export default async function parserBench() {
+  const corpora = [llmTokens(), largeEvents(), multiLineEvents()]
+  const results: Array<{ corpus: Corpus; ms: Map<string, number> }> = []
+  for (const corpus of corpora) {
+    const mb = corpus.bytes / 1e6
+    console.log(
+      `\n## ${corpus.name}: ${mb.toFixed(1)} MB, ${corpus.events} events, ${corpus.chunks.length} chunks of 1–16 KB (median of ${ROUNDS})`,
+    )
+    const ms = await measure(corpus)
+    const base = ms.get(BASELINE) ?? Number.NaN
+    console.log(`${pad('contender', 40)}      MB/s    events/s   vs ${BASELINE}`)
+    for (const [name, time] of ms) {
+      const events = corpus.events / (time / 1000)
+      console.log(
+        `${pad(name, 40)}${num(mb / (time / 1000), 10)}${num(events, 12, 0)}${num(base / time, 10, 2)}×`,
+      )
+    }
+    results.push({ corpus, ms })
+  }
+
+  console.log('\n## targets')
+  const targets: Array<[string, string, string, number]> = [
+    ['LLM tokens', 'unbroken sync', 'sync ≥ 1.1× on LLM tokens', 1.1],
+    ['32 KB events', 'unbroken sync', 'sync ≥ 1.0× on 32 KB events', 1.0],
+    ['20-line events', 'unbroken sync', 'sync ≥ 1.0× on 20-line events', 1.0],
+    ['LLM tokens', 'unbroken from ReadableStream', 'ReadableStream ≥ 0.8× on LLM tokens', 0.8],
+    ['32 KB events', 'unbroken from ReadableStream', 'ReadableStream ≥ 0.8× on 32 KB events', 0.8],
+    [
+      '20-line events',
+      'unbroken from ReadableStream',
+      'ReadableStream ≥ 0.8× on 20-line events',
+      0.8,
+    ],
+  ]
+  for (const [corpusName, contender, label, goal] of targets) {
+    const ms = results.find((r) => r.corpus.name === corpusName)?.ms
+    const ratio = (ms?.get(BASELINE) ?? Number.NaN) / (ms?.get(contender) ?? Number.NaN)
+    console.log(`${ratio >= goal ? 'PASS' : 'MISS'}  ${pad(label, 44)} ${ratio.toFixed(2)}×`)
+  }
+}
