@@ -7,6 +7,7 @@ export type ServerErrorCode =
   | 'invalid-argument'
   | 'stream-limit'
   | 'forbidden'
+  | 'unauthenticated'
   | 'shutting-down'
 
 /**

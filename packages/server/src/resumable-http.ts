@@ -1,0 +1,123 @@
+import type { ServerResponse } from 'node:http'
+import type { ServerErrorCode } from './errors'
+import type {
+  ErrorPayload,
+  EventHub,
+  EventWriter,
+  EventWriterOptions,
+  NodeRequest,
+  NodeResponse,
+} from './types'
+
+/** The parts of a request the registry's hooks may look at, the same on Node and Fetch runtimes. */
+export interface StreamRequest {
+  readonly method: string
+  readonly url: URL
+  /** A request header by case-insensitive name. */
+  header(name: string): string | undefined
+  /** The runtime's own request: a Node `IncomingMessage`/`Http2ServerRequest` or a Web `Request`. */
+  readonly raw: NodeRequest | Request
+}
+
+/** One request/response pair, so the registry's routing is written once for Node and Fetch. */
+export interface Exchange extends StreamRequest {
+  /** Answers without a stream (errors, cancel, preflight). */
+  reply(status: number, headers: Record<string, string>, body?: string): void
+  /** Opens the SSE response through the hub (status and headers go out at once). */
+  open(options: EventWriterOptions): EventWriter
+}
+
+// Any absolute base works: only the path and query of a Node request URL are used.
+const BASE = 'http://localhost'
+
+export function nodeExchange(hub: EventHub, req: NodeRequest, res: NodeResponse): Exchange {
+  return {
+    method: req.method ?? 'GET',
+    url: new URL(req.url ?? '/', BASE),
+    raw: req,
+    header(name) {
+      const value = req.headers[name.toLowerCase()]
+      return Array.isArray(value) ? value[0] : value
+    },
+    reply(status, headers, body) {
+      if (res.headersSent) return
+      ;(res as ServerResponse).writeHead(status, headers)
+      if (body === undefined) res.end()
+      else res.end(body)
+    },
+    open: (options) => hub.node(req, res, options),
+  }
+}
+
+/** A Fetch exchange; `response` is set by whichever of `reply`/`open` ran. */
+export interface WebExchange extends Exchange {
+  readonly response: Response | undefined
+}
+
+export function webExchange(hub: EventHub, request: Request): WebExchange {
+  let response: Response | undefined
+  return {
+    method: request.method,
+    url: new URL(request.url),
+    raw: request,
+    header: (name) => request.headers.get(name) ?? undefined,
+    reply(status, headers, body) {
+      response = new Response(body ?? null, { status, headers })
+    },
+    open(options) {
+      const opened = hub.web(request, options)
+      response = opened.response
+      return opened.writer
+    },
+    get response() {
+      return response
+    },
+  }
+}
+
+/** HTTP status for an error code, per protocol v1 §2.6. */
+export function statusOf(code: ServerErrorCode | string): number {
+  switch (code) {
+    case 'unknown-stream':
+      return 404
+    case 'cursor-expired':
+      return 410
+    case 'unauthenticated':
+      return 401
+    case 'forbidden':
+      return 403
+    case 'stream-limit':
+      return 429
+    case 'invalid-argument':
+    case 'invalid-field':
+      return 400
+    case 'log-unavailable':
+    case 'shutting-down':
+      return 503
+    default:
+      return 500
+  }
+}
+
+/** A JSON error answer: the same `ErrorPayload` the stream's `error` event carries. */
+export function replyError(
+  exchange: Exchange,
+  payload: ErrorPayload,
+  headers: Record<string, string>,
+  status = statusOf(payload.code),
+): void {
+  const extra: Record<string, string> = {}
+  if (payload.retryAfterMs !== undefined) {
+    extra['Retry-After'] = String(Math.max(1, Math.ceil(payload.retryAfterMs / 1000)))
+  }
+  exchange.reply(
+    status,
+    {
+      ...headers,
+      ...extra,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+    },
+    JSON.stringify(payload),
+  )
+}

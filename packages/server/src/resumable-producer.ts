@@ -1,0 +1,149 @@
+import { UnbrokenServerError } from './errors'
+import { createErrorPayload } from './format'
+import type { EventInput, EventLog } from './log'
+
+/** Why a producer's `signal` aborted; it is `signal.reason`. */
+export type ProducerStopReason = 'cancelled' | 'shutting-down'
+
+/** What a producer writes through: appends to the log, never waits for any client. */
+export interface ProducerStream {
+  /** The stream id, as in its URL. */
+  readonly id: string
+  /** Aborts on `DELETE`, `cancel()` from any instance, or shutdown; pass it to the upstream call. */
+  readonly signal: AbortSignal
+  /**
+   * Appends one event and resolves to its id. `event: 'done'` or `'error'` ends the stream with
+   * that event. Rejects with `stream-complete` once the stream has ended (e.g. after a cancel).
+   */
+  send(event: EventInput): Promise<string>
+}
+
+/** Generates a stream's events, detached from any connection. Returning ends it with `done`. */
+export type Producer<R = unknown> = (stream: ProducerStream, request: R) => Promise<void> | void
+
+/** How the runner ends streams and reports producer failures. */
+export interface ProducerRunnerOptions {
+  readonly log: EventLog
+  /** Put a producer exception's own message in the `error` event. Default false (masked). */
+  readonly exposeErrors?: boolean | undefined
+  /** Sees every producer exception and every failure to write the terminal event. */
+  readonly onError?: ((error: unknown, streamId: string) => void) | undefined
+}
+
+/** The producers running in this process, keyed by stream id. */
+export interface ProducerRunner {
+  readonly size: number
+  /** Runs `producer` for a stream already created in the log. */
+  run<R>(streamId: string, producer: Producer<R>, request: R): void
+  /** Ends every running stream with a non-retryable `shutting-down` error. */
+  stopAll(): Promise<void>
+}
+
+const TERMINAL: ReadonlySet<string | undefined> = new Set(['done', 'error'])
+const FORBIDDEN_IN_EVENT = /[\r\n\0]/
+const CANCELLED: EventInput = { event: 'done', data: '{"reason":"cancelled"}' }
+const SHUTDOWN: EventInput = {
+  event: 'error',
+  data: JSON.stringify({
+    code: 'shutting-down',
+    message: 'The server shut down before the stream finished; start a new stream.',
+    retryable: false,
+  }),
+}
+
+/** Whether a logged event ends its stream (protocol v1 §5). */
+export const isTerminalEvent = (event: string | undefined): boolean => TERMINAL.has(event)
+
+/** Runs producers into the log and guarantees each stream exactly one terminal event. */
+export function createProducerRunner(options: ProducerRunnerOptions): ProducerRunner {
+  const { log, onError } = options
+  const running = new Map<
+    string,
+    (event: EventInput, reason?: ProducerStopReason) => Promise<void>
+  >()
+
+  const report = (error: unknown, streamId: string) => {
+    try {
+      onError?.(error, streamId)
+    } catch {
+      // A throwing logger must not take a stream down with it.
+    }
+  }
+
+  const errorData = (error: unknown): string => {
+    // A logged error is the stream's last word: a resume replays it, so it can never be retryable.
+    const payload = createErrorPayload(error, { expose: options.exposeErrors })
+    return JSON.stringify({ ...payload, retryable: false })
+  }
+
+  return {
+    get size() {
+      return running.size
+    },
+
+    run(streamId, producer, request) {
+      const controller = new AbortController()
+      let ending: Promise<string | undefined> | undefined
+
+      // The first terminal wins; later sends are refused so nothing follows it in the log.
+      const end = (event: EventInput, reason?: ProducerStopReason) => {
+        if (ending) return ending
+        if (reason) controller.abort(reason)
+        unsubscribe()
+        running.delete(streamId)
+        ending = (async () => {
+          try {
+            const id = await log.append(streamId, event)
+            await log.complete(streamId)
+            return id
+          } catch (error) {
+            report(error, streamId)
+            return undefined
+          }
+        })()
+        return ending
+      }
+
+      const unsubscribe = log.onCancel(streamId, () => void end(CANCELLED, 'cancelled'))
+      running.set(streamId, async (event, reason) => void (await end(event, reason)))
+
+      const stream: ProducerStream = {
+        id: streamId,
+        signal: controller.signal,
+        send(input) {
+          if (input.event !== undefined && FORBIDDEN_IN_EVENT.test(input.event)) {
+            throw new UnbrokenServerError('invalid-field', 'event must not contain CR, LF or NUL.')
+          }
+          if (ending) {
+            return Promise.reject(
+              new UnbrokenServerError('stream-complete', `Stream "${streamId}" has ended.`),
+            )
+          }
+          if (isTerminalEvent(input.event)) {
+            return end(input).then(
+              (id) =>
+                id ?? Promise.reject(new UnbrokenServerError('log-unavailable', 'Not logged.')),
+            )
+          }
+          return log.append(streamId, input)
+        },
+      }
+
+      void (async () => {
+        try {
+          await producer(stream, request)
+          await end({ event: 'done', data: '{}' })
+        } catch (error) {
+          // After a cancel or shutdown the producer's own exception is only the echo of it.
+          if (ending) return
+          report(error, streamId)
+          await end({ event: 'error', data: errorData(error) })
+        }
+      })()
+    },
+
+    async stopAll() {
+      await Promise.all([...running.values()].map((stop) => stop(SHUTDOWN, 'shutting-down')))
+    },
+  }
+}

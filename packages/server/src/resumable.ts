@@ -1,0 +1,378 @@
+import { UnbrokenServerError } from './errors'
+import { createEventHub } from './hub'
+import type { EventLog, LoggedEvent } from './log'
+import { createMemoryEventLog } from './memory-log'
+import {
+  type Exchange,
+  nodeExchange,
+  replyError,
+  type StreamRequest,
+  webExchange,
+} from './resumable-http'
+import { createProducerRunner, type Producer } from './resumable-producer'
+import { relay } from './resumable-relay'
+import type { EventHub, EventWriter, NodeRequest, NodeResponse } from './types'
+
+/** What a caller wants to do to a stream; `authorize` decides per action. */
+export type StreamAction = 'create' | 'read' | 'cancel'
+
+/** Everything `authorize` may base its decision on. */
+export interface AuthorizeContext {
+  readonly action: StreamAction
+  /** Who is calling, from `principal`; `undefined` is anonymous. */
+  readonly principal: string | undefined
+  /** Who created the stream (`undefined` on `create`, or for an anonymous creator). */
+  readonly owner: string | undefined
+  readonly streamId: string
+  readonly request: StreamRequest | undefined
+}
+
+/** Options of `createResumableStreams`. Every field has a safe default. */
+export interface ResumableStreamsOptions {
+  /** Where events live. Default: a new `createMemoryEventLog()`, closed by `close()`. */
+  readonly log?: EventLog | undefined
+  /** Writes the SSE connections. Default: a new `createEventHub()`, closed by `close()`. */
+  readonly hub?: EventHub | undefined
+  /** Stream URLs are `${basePath}/${id}`. Default `/streams`. */
+  readonly basePath?: string | undefined
+  /** Who is calling (e.g. from a verified token); `undefined` means anonymous. */
+  readonly principal?:
+    | ((request: StreamRequest) => string | undefined | Promise<string | undefined>)
+    | undefined
+  /** Allows an action. Default: anyone may create; only the creator may read or cancel. */
+  readonly authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined
+  /** Producers running in this process at once; more are refused with 429. Default 1000. */
+  readonly maxConcurrentStreams?: number | undefined
+  /** The `Retry-After` given with a 429 or 503, in ms. Default 1000. */
+  readonly retryAfterMs?: number | undefined
+  /** Enables CORS for this origin (or `*`): exposes `Content-Location`, allows `Last-Event-ID`. */
+  readonly allowOrigin?: string | undefined
+  /** Put producer exceptions' own messages in `error` events. Default false (masked). */
+  readonly exposeErrors?: boolean | undefined
+  /** Sees producer exceptions and log failures, including masked ones. */
+  readonly onError?: ((error: unknown, streamId: string) => void) | undefined
+}
+
+/** Where a started stream can be read, resumed and cancelled. */
+export interface StartedStream {
+  readonly id: string
+  /** `${basePath}/${id}`: the `Content-Location` to GET (resume) or DELETE (cancel). */
+  readonly url: string
+}
+
+/** Options of `ResumableStreams.start`. */
+export interface StartOptions<R> {
+  /** The owner recorded for `authorize`. */
+  readonly principal?: string | undefined
+  /** Extra metadata stored with the stream (`principal` is reserved). */
+  readonly meta?: Readonly<Record<string, string>> | undefined
+  /** Handed to the producer as its second argument. */
+  readonly request?: R | undefined
+}
+
+/** A registry of producer-backed streams and the HTTP endpoints that attach to them. */
+export interface ResumableStreams {
+  /** Runs `producer` into a new stream without a connection; the caller hands out the URL. */
+  start<R = undefined>(producer: Producer<R>, options?: StartOptions<R>): Promise<StartedStream>
+  /** Node handler: POST starts `producer`, GET resumes, DELETE cancels, OPTIONS answers CORS. */
+  handle(req: NodeRequest, res: NodeResponse, producer?: Producer<NodeRequest>): Promise<void>
+  /** The same endpoints for Fetch runtimes (Hono, Next.js, Bun, Deno). */
+  fetch(request: Request, producer?: Producer<Request>): Promise<Response>
+  /** Cancels a stream from any instance sharing the log; it ends with `done` `{"reason":"cancelled"}`. */
+  cancel(streamId: string): Promise<void>
+  /** Producers running in this process. */
+  readonly active: number
+  /** Refuses new streams, ends running ones with `shutting-down`, closes the owned hub and log. */
+  close(): Promise<void>
+}
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/
+const OWNER_KEY = 'principal'
+
+/** 16 random bytes (128 bits; `randomUUID` has only 122) as base64url: an unguessable stream id. */
+export function createStreamId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+const defaultAuthorize = (context: AuthorizeContext): boolean =>
+  context.action === 'create' || context.owner === context.principal
+
+/**
+ * Resumable streams: a producer (an LLM call) runs detached from any connection and writes into
+ * the event log; connections attach, replay after `Last-Event-ID`, and tail live. A dropped
+ * connection is not a cancel: only `DELETE`, `cancel()` or shutdown stop the producer.
+ */
+export function createResumableStreams(options: ResumableStreamsOptions = {}): ResumableStreams {
+  const log = options.log ?? createMemoryEventLog()
+  const hub = options.hub ?? createEventHub()
+  const basePath = (options.basePath ?? '/streams').replace(/\/+$/, '')
+  const authorize = options.authorize ?? defaultAuthorize
+  const maxConcurrent = options.maxConcurrentStreams ?? 1000
+  const retryAfterMs = options.retryAfterMs ?? 1000
+  if (!(maxConcurrent > 0) || !(retryAfterMs >= 0)) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      'maxConcurrentStreams must be positive and retryAfterMs non-negative.',
+    )
+  }
+  const runner = createProducerRunner({
+    log,
+    exposeErrors: options.exposeErrors,
+    onError: options.onError,
+  })
+  let closing = false
+
+  const cors: Record<string, string> = options.allowOrigin
+    ? {
+        'Access-Control-Allow-Origin': options.allowOrigin,
+        'Access-Control-Expose-Headers': 'Content-Location, Retry-After',
+        ...(options.allowOrigin === '*' ? {} : { Vary: 'Origin' }),
+      }
+    : {}
+
+  const fail = (exchange: Exchange, code: ServerCode, message: string, status?: number) => {
+    const retryable =
+      code === 'stream-limit' || code === 'shutting-down' || code === 'log-unavailable'
+    const payload = retryable
+      ? { code, message, retryable, retryAfterMs }
+      : { code, message, retryable }
+    replyError(exchange, payload, cors, status)
+  }
+
+  const failWith = (exchange: Exchange, error: unknown) => {
+    if (error instanceof UnbrokenServerError || hasCode(error)) {
+      fail(exchange, error.code as ServerCode, error.message)
+      return
+    }
+    options.onError?.(error, '')
+    fail(exchange, 'log-unavailable', 'The event log failed; retry shortly.')
+  }
+
+  // Streams admitted but not yet running count against the limit, so that concurrent POSTs
+  // awaiting `log.create` cannot overshoot it.
+  let pending = 0
+
+  /** Admits and creates a stream (its producer is not running yet); throws why it cannot. */
+  const create = async (
+    principal: string | undefined,
+    exchange: Exchange | undefined,
+    meta?: Readonly<Record<string, string>>,
+  ): Promise<StartedStream> => {
+    if (closing || hub.closing) {
+      throw new UnbrokenServerError(
+        'shutting-down',
+        'The server is shutting down; retry elsewhere.',
+      )
+    }
+    const id = createStreamId()
+    const allowed = await authorize({
+      action: 'create',
+      principal,
+      owner: undefined,
+      streamId: id,
+      request: exchange,
+    })
+    if (!allowed) throw denied(principal)
+    if (runner.size + pending >= maxConcurrent) {
+      throw new UnbrokenServerError(
+        'stream-limit',
+        `This server runs ${maxConcurrent} streams at most; retry shortly.`,
+      )
+    }
+    pending += 1
+    try {
+      await log.create(
+        id,
+        principal === undefined ? { ...meta } : { ...meta, [OWNER_KEY]: principal },
+      )
+    } catch (error) {
+      pending -= 1
+      throw error
+    }
+    return { id, url: `${basePath}/${id}` }
+  }
+
+  const run = <R>(started: StartedStream, producer: Producer<R>, request: R) => {
+    pending -= 1
+    runner.run(started.id, producer, request)
+  }
+
+  const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R) => {
+    let started: StartedStream
+    try {
+      started = await create(await principalOf(exchange), exchange)
+    } catch (error) {
+      failWith(exchange, error)
+      return
+    }
+    let writer: EventWriter
+    try {
+      writer = exchange.open({ headers: { ...cors, 'Content-Location': started.url } })
+    } catch (error) {
+      // The hub refused the connection: nobody will learn this URL, so never start the producer.
+      pending -= 1
+      void log.complete(started.id).catch(() => {})
+      failWith(exchange, error)
+      return
+    }
+    run(started, producer, request)
+    attach(writer, log.read(started.id, { signal: writer.signal })[Symbol.asyncIterator](), {
+      resumed: false,
+    })
+  }
+
+  const get = async (exchange: Exchange, id: string) => {
+    // The query form lets a cross-origin client skip the preflight a custom header would need.
+    // An empty value means no cursor, as the EventSource spec sends none.
+    const cursor =
+      exchange.header('last-event-id') || exchange.url.searchParams.get('lastEventId') || undefined
+    const stop = new AbortController()
+    let events: AsyncIterator<LoggedEvent> | undefined
+    let first: IteratorResult<LoggedEvent> | undefined
+    let replayUntil: string | undefined
+    try {
+      const info = await log.info(id)
+      if (!info)
+        throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
+      await check(exchange, 'read', id, info.meta[OWNER_KEY])
+      replayUntil = info.lastId
+      events = log.read(id, { after: cursor, signal: stop.signal })[Symbol.asyncIterator]()
+      // Pull once when there is something after the cursor: the log then answers at once with an
+      // event or with unknown-stream/cursor-expired, which must become 404/410 before the 200.
+      if (cursor === undefined ? info.lastId !== undefined : cursor !== info.lastId) {
+        first = await events.next()
+      }
+    } catch (error) {
+      await events?.return?.()
+      failWith(exchange, error)
+      return
+    }
+    let writer: EventWriter
+    try {
+      writer = exchange.open({ headers: { ...cors, 'Content-Location': `${basePath}/${id}` } })
+    } catch (error) {
+      stop.abort()
+      await events.return?.()
+      failWith(exchange, error)
+      return
+    }
+    writer.signal.addEventListener('abort', () => stop.abort(), { once: true })
+    if (cursor !== undefined) writer.recordResume()
+    attach(writer, events, { first, resumed: cursor !== undefined, replayUntil })
+  }
+
+  const del = async (exchange: Exchange, id: string) => {
+    try {
+      const info = await log.info(id)
+      if (!info)
+        throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
+      await check(exchange, 'cancel', id, info.meta[OWNER_KEY])
+      if (info.status === 'live') await log.cancel(id)
+      exchange.reply(204, cors)
+    } catch (error) {
+      failWith(exchange, error)
+    }
+  }
+
+  const check = async (exchange: Exchange, action: StreamAction, id: string, owner?: string) => {
+    const principal = await principalOf(exchange)
+    if (!(await authorize({ action, principal, owner, streamId: id, request: exchange }))) {
+      throw denied(principal)
+    }
+  }
+
+  const principalOf = async (request: StreamRequest) => options.principal?.(request)
+
+  const attach = (writer: EventWriter, events: AsyncIterator<LoggedEvent>, rest: AttachRest) => {
+    void relay({ events, writer, ...rest }).catch((error: unknown) => options.onError?.(error, ''))
+  }
+
+  const route = async (
+    exchange: Exchange,
+    producer: Producer<never> | undefined,
+    request: unknown,
+  ) => {
+    const path = exchange.url.pathname
+    const id = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1) : undefined
+    switch (exchange.method) {
+      case 'OPTIONS':
+        exchange.reply(204, {
+          ...cors,
+          Allow: 'GET, POST, DELETE, OPTIONS',
+          'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
+          'Access-Control-Allow-Headers': 'Last-Event-ID, Content-Type, Authorization',
+          'Access-Control-Max-Age': '600',
+        })
+        return
+      case 'POST':
+        if (producer) return post(exchange, producer as Producer<unknown>, request)
+        break
+      case 'GET':
+        if (id !== undefined) return ID_PATTERN.test(id) ? get(exchange, id) : notFound(exchange)
+        break
+      case 'DELETE':
+        if (id !== undefined) return ID_PATTERN.test(id) ? del(exchange, id) : notFound(exchange)
+        break
+    }
+    if (id === undefined && exchange.method !== 'POST') return notFound(exchange)
+    fail(exchange, 'invalid-argument', `${exchange.method} is not allowed here.`, 405)
+  }
+
+  const notFound = (exchange: Exchange) =>
+    fail(exchange, 'unknown-stream', 'No stream at this URL; it may have expired.')
+
+  return {
+    async start(producer, startOptions = {}) {
+      const started = await create(startOptions.principal, undefined, startOptions.meta)
+      run(started, producer, startOptions.request as never)
+      return started
+    },
+    async handle(req, res, producer) {
+      await route(nodeExchange(hub, req, res), producer as Producer<never> | undefined, req)
+    },
+    async fetch(request, producer) {
+      const exchange = webExchange(hub, request)
+      await route(exchange, producer as Producer<never> | undefined, request)
+      return exchange.response ?? new Response(null, { status: 500 })
+    },
+    async cancel(streamId) {
+      await log.cancel(streamId)
+    },
+    get active() {
+      return runner.size
+    },
+    async close() {
+      if (closing) return
+      closing = true
+      await runner.stopAll()
+      if (!options.hub) await hub.closeAll({ reason: 'shutdown' })
+      if (!options.log) await log.close()
+    },
+  }
+}
+
+type ServerCode = UnbrokenServerError['code']
+
+interface AttachRest {
+  readonly first?: IteratorResult<LoggedEvent> | undefined
+  readonly resumed: boolean
+  readonly replayUntil?: string | undefined
+}
+
+function denied(principal: string | undefined): UnbrokenServerError {
+  return principal === undefined
+    ? new UnbrokenServerError('unauthenticated', 'Sign in to use this stream.')
+    : new UnbrokenServerError('forbidden', 'This stream belongs to someone else.')
+}
+
+function hasCode(error: unknown): error is { code: string; message: string } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    typeof (error as { message?: unknown }).message === 'string'
+  )
+}
