@@ -36,9 +36,10 @@ async function readWithEventSourceParser(url: string): Promise<ComparableEvent[]
     onEvent: ({ event, id, data }) => events.push({ type: event ?? 'message', id: id ?? '', data }),
   })
   const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) })
-  const decoder = new TextDecoder()
-  for await (const chunk of response.body ?? [])
-    parser.feed(decoder.decode(chunk, { stream: true }))
+  const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader()
+  for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+    parser.feed(read.value)
+  }
   return events
 }
 
