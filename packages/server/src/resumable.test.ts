@@ -85,6 +85,20 @@ describe('POST', () => {
   })
 })
 
+describe('start', () => {
+  it('holds maxConcurrentStreams against starts racing each other', async () => {
+    const { streams } = await setup(undefined, { maxConcurrentStreams: 1 })
+    const results = await Promise.allSettled([
+      streams.start(drivenProducer().producer),
+      streams.start(drivenProducer().producer),
+    ])
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({
+      reason: { code: 'stream-limit' },
+    })
+  })
+})
+
 describe('GET (resume)', () => {
   it('replays exactly the events after Last-Event-ID, then continues live', async () => {
     const driven = drivenProducer()
@@ -334,5 +348,49 @@ describe('fetch (Request → Response)', () => {
       new Request(`http://app.test${location}`, { headers: { 'Last-Event-ID': all[0]?.id ?? '' } }),
     )
     expect((await readSse(resumed).rest()).map((e) => e.data)).toEqual(['b', '{}'])
+  })
+})
+
+describe('attaching to streams in the log', () => {
+  it('opens a live stream with nothing to replay at once', async () => {
+    const { url, streams } = await setup()
+    const driven = drivenProducer()
+    const started = await streams.start(driven.producer)
+    const response = await fetch(url(started.url))
+    expect(response.status).toBe(200)
+    driven.push('a')
+    const reader = readSse(response)
+    expect((await reader.take(1))[0]?.data).toBe('a')
+    await reader.cancel()
+  })
+
+  it('opens at once when resumed from the last id of a live stream', async () => {
+    const { url, streams } = await setup()
+    const driven = drivenProducer()
+    const started = await streams.start(driven.producer)
+    const stream = await driven.started
+    const last = await stream.send({ data: 'a' })
+    const response = await fetch(url(started.url), { headers: { 'Last-Event-ID': last } })
+    expect(response.status).toBe(200)
+    driven.push('b')
+    const reader = readSse(response)
+    expect((await reader.take(1))[0]?.data).toBe('b')
+    await reader.cancel()
+  })
+
+  it('ends with producer-lost when the log completes a stream without a terminal event', async () => {
+    const log = createMemoryEventLog()
+    const { url } = await setup(undefined, { log })
+    const id = createStreamId()
+    await log.create(id)
+    await log.append(id, { event: 'delta', data: 'a' })
+    await log.complete(id)
+    const events = await readSse(await fetch(url(`/streams/${id}`))).rest()
+    expect(events[0]?.data).toBe('a')
+    expect(events[1]?.event).toBe('error')
+    expect(JSON.parse(events[1]?.data ?? '{}')).toMatchObject({
+      code: 'producer-lost',
+      retryable: false,
+    })
   })
 })
