@@ -1,0 +1,99 @@
+import { createClient } from 'redis'
+import { RedisEventLogError } from './errors'
+
+/** The node-redis client type this package talks to (RESP2 replies, default modules). */
+export type RedisConnection = ReturnType<typeof createClient>
+
+/** Any node-redis v5 client; the log only calls `duplicate()` on it. */
+export interface RedisClientLike {
+  duplicate(overrides?: object): unknown
+}
+
+export interface ConnectionOptions {
+  readonly client?: RedisClientLike | undefined
+  readonly url?: string | undefined
+  readonly connectTimeoutMs: number
+}
+
+export interface Connections {
+  /** Resolves to the command connection, connecting it on first use. */
+  command(): Promise<RedisConnection>
+  /** A new connection for blocking reads (keeps node-redis's offline queue: it just waits). */
+  blocking(): RedisConnection
+  close(): Promise<void>
+}
+
+/**
+ * The log always owns its connections, even when given a client: it duplicates it, so that it
+ * can turn off the offline queue (an append during an outage must fail now, not be replayed later
+ * behind the producer's back) and force RESP2 reply shapes, without touching the caller's client.
+ */
+export function createConnections(options: ConnectionOptions): Connections {
+  const fresh = (overrides: object): RedisConnection => {
+    const connection = (
+      options.client
+        ? options.client.duplicate({ RESP: 2, ...overrides })
+        : createClient({ url: options.url, RESP: 2, ...overrides })
+    ) as RedisConnection
+    // node-redis emits 'error' on every failed (re)connect; without a listener Node would crash.
+    connection.on('error', () => {})
+    return connection
+  }
+  const opened: RedisConnection[] = []
+  let command: RedisConnection | undefined
+  let connecting: Promise<unknown> = Promise.resolve()
+  let everReady = false
+
+  return {
+    async command() {
+      if (!command) {
+        command = fresh({ disableOfflineQueue: true })
+        command.on('ready', () => {
+          everReady = true
+        })
+        opened.push(command)
+        connecting = command.connect()
+        connecting.catch(() => {})
+      }
+      // Once connected, an outage makes commands fail at once (offline queue off). Before the
+      // first connect, connect() retries for ever, so callers wait a bounded time for it.
+      if (!everReady) await within(connecting, options.connectTimeoutMs)
+      return command
+    },
+    blocking() {
+      const connection = fresh({})
+      opened.push(connection)
+      connection.connect().catch(() => {})
+      return connection
+    },
+    async close() {
+      await Promise.all(
+        opened.splice(0).map(async (connection) => {
+          if (connection.isReady) await connection.close().catch(() => connection.destroy())
+          else if (connection.isOpen) connection.destroy()
+        }),
+      )
+    },
+  }
+}
+
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms)
+  })
+  try {
+    await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Every Redis-side failure is `log-unavailable` (retryable); the log's own errors pass through. */
+export function toLogError(error: unknown): RedisEventLogError {
+  if (error instanceof RedisEventLogError) return error
+  const reason = error instanceof Error ? error.message : String(error)
+  return new RedisEventLogError('log-unavailable', `Redis is unavailable: ${reason}`, {
+    cause: error,
+  })
+}

@@ -1,0 +1,50 @@
+import type { LoggedEvent } from '@unbroken/server'
+import { RedisEventLogError } from './errors'
+
+/**
+ * Stream entries are events (`d` = data, `e` = event type when set) or markers (`c`): `open` is
+ * written by create, so the key exists with a TTL before the first event; `complete`, `lost` and
+ * `failed` are terminal and written by one atomic script, so every reader stops at the same place.
+ */
+export type Entry =
+  | { readonly kind: 'event'; readonly event: LoggedEvent }
+  | { readonly kind: 'open' }
+  | { readonly kind: 'end' }
+
+/** Decodes one entry, or throws the error its terminal marker stands for. */
+export function decodeEntry(
+  streamId: string,
+  id: string,
+  message: Readonly<Record<string, string>>,
+): Entry {
+  const data = message.d
+  if (data !== undefined) {
+    const event = message.e
+    return { kind: 'event', event: event === undefined ? { id, data } : { id, event, data } }
+  }
+  switch (message.c) {
+    case 'open':
+      return { kind: 'open' }
+    case 'complete':
+      return { kind: 'end' }
+    case 'lost':
+      throw producerLost(streamId)
+    default:
+      throw new RedisEventLogError(
+        'log-unavailable',
+        `Stream "${streamId}" ended because Redis was unreachable while it was produced; retry it.`,
+      )
+  }
+}
+
+export function producerLost(streamId: string): RedisEventLogError {
+  return new RedisEventLogError(
+    'producer-lost',
+    `The producer of stream "${streamId}" stopped heartbeating (its process died); start a new stream.`,
+  )
+}
+
+/** What an event costs against `maxBytes`: UTF-8 bytes of data and event type, as the memory log. */
+export function eventBytes(data: string, event: string | undefined): number {
+  return Buffer.byteLength(data) + (event === undefined ? 0 : Buffer.byteLength(event))
+}

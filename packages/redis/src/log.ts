@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto'
+import type { EventInput, EventLog, StreamInfo } from '@unbroken/server'
+import {
+  type Connections,
+  createConnections,
+  type RedisClientLike,
+  type RedisConnection,
+  toLogError,
+} from './connection'
+import { eventBytes, producerLost } from './entries'
+import { RedisEventLogError } from './errors'
+import { createKeys, streamKeys } from './keys'
+import { createOwnership } from './ownership'
+import { readStream } from './reader'
+import { runScript } from './scripts'
+import { createTail, type Tail } from './tail'
+
+/** How to reach Redis and how long streams live there. */
+export interface RedisEventLogOptions {
+  /** A node-redis v5 client to copy the connection settings from; the log uses duplicates. */
+  readonly client?: RedisClientLike | undefined
+  /** `redis://host:port` when no `client` is given. */
+  readonly url?: string | undefined
+  /** Prepended to every key; instances that share streams must use the same prefix. */
+  readonly keyPrefix?: string | undefined
+  /** How long a finished stream stays resumable. */
+  readonly ttlMs?: number | undefined
+  /** Events kept per stream; older ones are trimmed and their ids become expired cursors. */
+  readonly maxEvents?: number | undefined
+  /** UTF-8 bytes of `event` + `data` kept per stream; trimmed like `maxEvents`. */
+  readonly maxBytes?: number | undefined
+  /** Longest a stream may stay live; at this age it is cancelled and completed. */
+  readonly maxStreamAgeMs?: number | undefined
+  /** A producer silent this long (its process died) is declared lost to every reader. */
+  readonly leaseMs?: number | undefined
+  /** How long the first operation waits for the first connection. */
+  readonly connectTimeoutMs?: number | undefined
+}
+
+/** The same defaults as the memory log, plus the lease: lost producers surface within ~1.5 × leaseMs. */
+export const REDIS_LOG_DEFAULTS = {
+  keyPrefix: 'unbroken:',
+  maxEvents: 10_000,
+  maxBytes: 4 * 1024 * 1024,
+  ttlMs: 5 * 60_000,
+  maxStreamAgeMs: 60 * 60_000,
+  leaseMs: 5_000,
+  connectTimeoutMs: 5_000,
+} as const
+
+const PAGE_SIZE = 500
+const BLOCK_MS = 5_000
+const MAX_BUFFERED = 5_000
+
+/**
+ * An `EventLog` on Redis Streams, shared by every server instance that points at the same Redis:
+ * a stream produced on one instance can be resumed on any other. Ids are `0-<n>` stream ids.
+ */
+export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
+  if (!options.client && !options.url) {
+    throw new RedisEventLogError('invalid-option', 'Pass `client` (node-redis v5) or `url`.')
+  }
+  const keyPrefix = options.keyPrefix ?? REDIS_LOG_DEFAULTS.keyPrefix
+  const maxEvents = positive('maxEvents', options.maxEvents ?? REDIS_LOG_DEFAULTS.maxEvents)
+  const maxBytes = positive('maxBytes', options.maxBytes ?? REDIS_LOG_DEFAULTS.maxBytes)
+  const ttlMs = positive('ttlMs', options.ttlMs ?? REDIS_LOG_DEFAULTS.ttlMs)
+  const maxStreamAgeMs = positive(
+    'maxStreamAgeMs',
+    options.maxStreamAgeMs ?? REDIS_LOG_DEFAULTS.maxStreamAgeMs,
+  )
+  const leaseMs = positive('leaseMs', options.leaseMs ?? REDIS_LOG_DEFAULTS.leaseMs)
+  const connections: Connections = createConnections({
+    client: options.client,
+    url: options.url,
+    connectTimeoutMs: positive(
+      'connectTimeoutMs',
+      options.connectTimeoutMs ?? REDIS_LOG_DEFAULTS.connectTimeoutMs,
+    ),
+  })
+  const keys = createKeys(keyPrefix)
+  const instanceId = randomUUID()
+  let closed = false
+  let tail: Tail | undefined
+
+  /** Runs a Redis operation: `log-unavailable` after close or when Redis cannot be reached. */
+  const guard = async <T>(work: (client: RedisConnection) => Promise<T>): Promise<T> => {
+    if (closed) throw new RedisEventLogError('log-unavailable', 'The event log was closed.')
+    try {
+      return await work(await connections.command())
+    } catch (error) {
+      throw toLogError(error)
+    }
+  }
+
+  const end = (streamId: string, reason: 'complete' | 'lost' | 'failed', ifLeaseGone = false) =>
+    guard((client) =>
+      runScript(client, 'END', streamKeys(keys, streamId), [
+        reason,
+        String(ttlMs),
+        ifLeaseGone ? '1' : '0',
+      ]),
+    )
+
+  const ownership = createOwnership({
+    leaseMs,
+    maxStreamAgeMs,
+    heartbeat: (streamId) =>
+      guard((client) =>
+        runScript(client, 'HEARTBEAT', streamKeys(keys, streamId), [
+          instanceId,
+          String(leaseMs),
+          String(leaseMs + ttlMs),
+        ]),
+      ),
+    end,
+    tailedStreams: () => tail?.streamIds() ?? [],
+    complete: (streamId) => log.complete(streamId),
+  })
+
+  const getTail = (): Tail => {
+    tail ??= createTail({
+      connection: connections.blocking(),
+      mailboxKey: keys.mailbox(instanceId),
+      wake: () => mail(instanceId, { wake: '1' }),
+      onMailbox: (message) => {
+        if (message.cancel !== undefined) ownership.fireCancel(message.cancel)
+      },
+      keepRunning: ownership.busy,
+      blockMs: BLOCK_MS,
+      count: PAGE_SIZE,
+      maxBuffered: MAX_BUFFERED,
+    })
+    return tail
+  }
+
+  /** Posts to an instance's mailbox, which its blocking tail always reads. */
+  const mail = (toInstance: string, message: Record<string, string>) =>
+    guard(async (client) => {
+      const mailbox = keys.mailbox(toInstance)
+      await Promise.all([
+        client.xAdd(mailbox, '*', message, {
+          TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 100 },
+        }),
+        client.pExpire(mailbox, leaseMs + ttlMs),
+      ])
+    })
+
+  const statusError = (streamId: string, status: string): RedisEventLogError => {
+    if (status === 'unknown-stream') {
+      return new RedisEventLogError('unknown-stream', `No stream "${streamId}" (or it expired).`)
+    }
+    if (status === 'complete') {
+      return new RedisEventLogError('stream-complete', `Stream "${streamId}" is complete.`)
+    }
+    if (status === 'lost') return producerLost(streamId)
+    return new RedisEventLogError(
+      'log-unavailable',
+      `Stream "${streamId}" failed: Redis was unreachable while it was produced.`,
+    )
+  }
+
+  const log: EventLog = {
+    async create(streamId, meta = {}) {
+      const result = await guard((client) =>
+        runScript(client, 'CREATE', streamKeys(keys, streamId), [
+          JSON.stringify(meta),
+          instanceId,
+          String(Date.now()),
+          String(leaseMs),
+          String(leaseMs + ttlMs),
+        ]),
+      )
+      if (result === 'stream-exists') {
+        throw new RedisEventLogError('stream-exists', `Stream "${streamId}" already exists.`)
+      }
+      ownership.own(streamId)
+      // The owner's tail must run to receive cancel requests from other instances.
+      getTail().poke()
+    },
+
+    async append(streamId, input: EventInput) {
+      if (ownership.failed(streamId)) throw statusError(streamId, 'failed')
+      const size = eventBytes(input.data, input.event)
+      if (size > maxBytes) {
+        throw new RedisEventLogError(
+          'stream-too-large',
+          `An event of ${size} bytes exceeds maxBytes (${maxBytes}); split it or raise maxBytes.`,
+        )
+      }
+      let result: string
+      try {
+        result = await guard((client) =>
+          runScript(
+            client,
+            'APPEND',
+            [keys.stream(streamId), keys.meta(streamId)],
+            [
+              input.data,
+              input.event ?? '',
+              input.event === undefined ? '0' : '1',
+              String(size),
+              String(maxEvents),
+              String(maxBytes),
+            ],
+          ),
+        )
+      } catch (error) {
+        // This event may or may not be stored; any later one would sit behind a hole. So the
+        // stream stops here, and a `failed` marker is written as soon as Redis answers again.
+        ownership.fail(streamId)
+        throw error
+      }
+      if (result.startsWith('0-')) return result
+      throw statusError(streamId, result)
+    },
+
+    async complete(streamId) {
+      if (ownership.failed(streamId)) throw statusError(streamId, 'failed')
+      const result = await end(streamId, 'complete')
+      if (result === 'ended' || result === 'complete') {
+        ownership.release(streamId)
+        return
+      }
+      throw statusError(streamId, result)
+    },
+
+    async info(streamId): Promise<StreamInfo | undefined> {
+      const [fields, newest] = await guard((client) =>
+        Promise.all([
+          client.hGetAll(keys.meta(streamId)),
+          client.xRevRange(keys.stream(streamId), '+', '-', { COUNT: 2 }),
+        ]),
+      )
+      const status = fields.status
+      if (status === undefined) return undefined
+      return {
+        // lost and failed streams are finished too; reading them says why.
+        status: status === 'live' ? 'live' : 'complete',
+        meta: JSON.parse(fields.meta ?? '{}') as Record<string, string>,
+        lastId: newest.find((entry) => entry.message.d !== undefined)?.id,
+      }
+    },
+
+    read(streamId, readOptions) {
+      return readStream(
+        { client: guardedReader(guard), keys, tail: getTail, pageSize: PAGE_SIZE },
+        streamId,
+        readOptions,
+      )
+    },
+
+    async cancel(streamId) {
+      const owner = await guard((client) =>
+        runScript(client, 'CANCEL', streamKeys(keys, streamId), [String(leaseMs + ttlMs)]),
+      )
+      if (owner === 'unknown-stream') throw statusError(streamId, owner)
+      if (owner === '') return
+      ownership.fireCancel(streamId)
+      if (owner !== instanceId) await mail(owner, { cancel: streamId })
+    },
+
+    onCancel(streamId, listener) {
+      if (closed) return () => {}
+      const unsubscribe = ownership.onCancel(streamId, listener)
+      // A cancel may have come from another instance before this listener: honour the flag.
+      guard((client) => client.exists(keys.cancel(streamId))).then(
+        (flagged) => {
+          if (flagged) ownership.fireCancel(streamId)
+        },
+        () => {},
+      )
+      getTail().poke()
+      return unsubscribe
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      ownership.close()
+      tail?.close()
+      await connections.close()
+    },
+  }
+  return log
+}
+
+/** The reader's commands, each run through `guard` so that failures carry a log error code. */
+function guardedReader(
+  guard: <T>(work: (client: RedisConnection) => Promise<T>) => Promise<T>,
+): Parameters<typeof readStream>[0]['client'] {
+  return {
+    hGet: (key, field) => guard((client) => client.hGet(key, field)),
+    xRange: (key, start, end, options) =>
+      guard((client) => client.xRange(key, start, end, options)),
+    xRevRange: (key, end, start, options) =>
+      guard((client) => client.xRevRange(key, end, start, options)),
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new RedisEventLogError('invalid-option', `${name} must be a positive number.`)
+  }
+  return value
+}
