@@ -27,10 +27,10 @@ export function createEventStream(
   const post = (options.method ?? 'GET').toUpperCase() !== 'GET'
   let lastId = options.lastEventId ?? ''
   let url: string
-  let resuming = options.resumeUrl !== undefined
+  let resuming = false
   try {
     // Relative URLs resolve against the page, as EventSource's do.
-    url = new URL(options.resumeUrl ?? input, globalThis.location?.href).href
+    url = new URL(input, globalThis.location?.href).href
   } catch (cause) {
     throw new UnbrokenClientError('invalid-argument', `Invalid URL: ${input}`, { cause })
   }
@@ -135,7 +135,7 @@ export function createEventStream(
         hint = parseRetryAfter(res.headers.get('retry-after'), Date.now())
         return await responseError(res, resuming)
       }
-      const location = res.headers.get('content-location')
+      const location = res.headers.get('content-location') || options.resumeUrl
       if (location) {
         url = new URL(location, res.url || url).href
         resuming = true
@@ -152,6 +152,7 @@ export function createEventStream(
         },
         onEvent: (event) => {
           if (last || closed) return
+          lastId = event.lastEventId
           const control = event.type === 'error' || event.type === 'auth-expired'
           if (control || isDone(event)) last = event
           if (control) return
@@ -164,9 +165,8 @@ export function createEventStream(
             store.set({ attempt: 0, error: undefined })
           }
           events++
-          lastId = event.lastEventId
-          call('onEvent', event)
           queue.push(event)
+          call('onEvent', event)
         },
       })
       store.set({ status: 'open', url })

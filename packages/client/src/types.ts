@@ -101,7 +101,7 @@ export interface EventStreamOptions {
   readonly signal?: AbortSignal
   /** Resume position to start from, e.g. one saved before a page reload. */
   readonly lastEventId?: string
-  /** Where to resume with `GET`, when the server does not send `Content-Location`. */
+  /** Where to resume with `GET` once a response opened, when it carries no `Content-Location`. */
   readonly resumeUrl?: string | URL
   /** Send the resume id as this query parameter instead of `Last-Event-ID` (no CORS preflight). */
   readonly lastEventIdQueryParam?: string

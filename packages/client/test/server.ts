@@ -12,11 +12,7 @@ export interface SeenRequest {
   readonly lastEventId: string | undefined
 }
 
-export type Handler = (
-  request: SeenRequest,
-  res: ServerResponse,
-  index: number,
-) => void | Promise<void>
+export type Handler = (request: SeenRequest, res: ServerResponse, index: number) => unknown
 
 export interface TestServer {
   /** `http://127.0.0.1:<port>`, no trailing slash. */

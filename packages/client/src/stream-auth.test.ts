@@ -1,0 +1,145 @@
+import type { ServerResponse } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
+import type { UnbrokenClientError } from './errors'
+import { createEventStream } from './stream'
+import type { AuthContext, EventStreamOptions } from './types'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const done = (res: ServerResponse) => {
+  openStream(res)
+  res.end(formatEvent({ id: 'end', event: 'done', data: '{}' }))
+}
+
+// A token that the test "refreshes": the headers function reads it on every attempt.
+const run = async (
+  handler: Parameters<typeof startServer>[0],
+  options: EventStreamOptions = {},
+) => {
+  server = await startServer(handler)
+  let token = 1
+  const refreshes: AuthContext[] = []
+  const reconnects: string[] = []
+  const stream = createEventStream(`${server.origin}/s`, {
+    backoff: { initialMs: 0 },
+    headers: () => ({ authorization: `Bearer ${token}` }),
+    onAuthRequired: async (context) => {
+      refreshes.push(context)
+      token++
+    },
+    onReconnect: ({ error }) => reconnects.push(error.code),
+    ...options,
+  })
+  const { items, error } = await collect(stream)
+  const tokens = server.requests.map((request) => request.headers.authorization)
+  return {
+    items,
+    error: error as UnbrokenClientError | undefined,
+    refreshes,
+    reconnects,
+    tokens,
+    stream,
+  }
+}
+
+describe('auth refresh', () => {
+  it('refreshes after a 401 and retries with fresh headers, without a backoff attempt', async () => {
+    const { items, refreshes, reconnects, tokens, stream } = await run((request, res) =>
+      request.headers.authorization === 'Bearer 1' ? res.writeHead(401).end() : done(res),
+    )
+    expect(tokens).toEqual(['Bearer 1', 'Bearer 2'])
+    expect(refreshes.map(({ reason, response }) => [reason, response?.status])).toEqual([
+      ['unauthorized', 401],
+    ])
+    expect(reconnects).toEqual([])
+    expect(items).toHaveLength(1)
+    expect(stream.getSnapshot().attempt).toBe(0)
+  })
+
+  it('refreshes after an auth-expired event and resumes from the last id', async () => {
+    const { items, refreshes, tokens } = await run((_, res, index) => {
+      if (index === 1) return done(res)
+      openStream(res)
+      res.write(formatEvent({ id: '1', data: 'a' }))
+      res.write(formatEvent({ id: '2', event: 'auth-expired', data: '' }))
+      // The client must act on the event, not wait for the server to close.
+    })
+    expect(refreshes.map(({ reason }) => reason)).toEqual(['auth-expired'])
+    expect(tokens).toEqual(['Bearer 1', 'Bearer 2'])
+    expect(server?.requests[1]?.lastEventId).toBe('2')
+    expect(items.map((event) => event.data)).toEqual(['a', '{}'])
+  })
+
+  it('fails with a clear auth error on a second 401 right after a refresh', async () => {
+    const { error, refreshes, tokens } = await run((_, res) => res.writeHead(401).end())
+    expect(error).toMatchObject({ code: 'auth', status: 401 })
+    expect(error?.message).toContain('Still unauthorized')
+    expect(refreshes).toHaveLength(1)
+    expect(tokens).toHaveLength(2)
+  })
+
+  it('refreshes once per expiry: again after events flowed in between', async () => {
+    const { items, refreshes } = await run((_, res, index) => {
+      if (index === 2) return done(res)
+      openStream(res)
+      res.write(formatEvent({ id: String(index), data: String(index) }))
+      res.write(formatEvent({ event: 'auth-expired', data: '' }))
+    })
+    expect(refreshes).toHaveLength(2)
+    expect(items.map((event) => event.data)).toEqual(['0', '1', '{}'])
+  })
+
+  it('fails when auth-expired comes again before any event', async () => {
+    const { error, refreshes } = await run((_, res) => {
+      openStream(res)
+      res.write(formatEvent({ event: 'auth-expired', data: '' }))
+    })
+    expect(refreshes).toHaveLength(1)
+    expect(error).toMatchObject({ code: 'auth' })
+  })
+
+  it('fails with auth when onAuthRequired throws', async () => {
+    const { error } = await run((_, res) => res.writeHead(401).end(), {
+      onAuthRequired: () => {
+        throw new Error('refresh token revoked')
+      },
+    })
+    expect(error).toMatchObject({ code: 'auth', cause: { message: 'refresh token revoked' } })
+  })
+
+  it('does not refresh on 403', async () => {
+    const { error, refreshes } = await run((_, res) => res.writeHead(403).end())
+    expect(refreshes).toEqual([])
+    expect(error).toMatchObject({ code: 'auth', status: 403 })
+  })
+
+  it('re-sends a POST rejected with 401, which the server did not process', async () => {
+    await run(
+      (request, res) =>
+        request.headers.authorization === 'Bearer 1' ? res.writeHead(401).end() : done(res),
+      { method: 'POST', body: 'x' },
+    )
+    expect(server?.requests.map((request) => `${request.method} ${request.body}`)).toEqual([
+      'POST x',
+      'POST x',
+    ])
+  })
+
+  it('does not re-POST after auth-expired on a stream without Content-Location', async () => {
+    const { error } = await run(
+      (_, res) => {
+        openStream(res)
+        res.write(formatEvent({ id: '1', data: 'a' }))
+        res.write(formatEvent({ event: 'auth-expired', data: '' }))
+      },
+      { method: 'POST' },
+    )
+    expect(error).toMatchObject({ code: 'resume-failed' })
+    expect(server?.requests).toHaveLength(1)
+  })
+})

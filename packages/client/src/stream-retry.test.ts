@@ -1,0 +1,202 @@
+import type { ServerResponse } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
+import type { UnbrokenClientError } from './errors'
+import { createEventStream } from './stream'
+import type { EventStreamOptions, RetryContext } from './types'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const done = (res: ServerResponse) => {
+  openStream(res)
+  res.end(formatEvent({ id: 'end', event: 'done', data: '{}' }))
+}
+
+// Runs a stream to its end and records what the retry policy decided; `shouldRetry` answers 0 so
+// the test never waits the delay it inspects.
+const run = async (
+  handler: Parameters<typeof startServer>[0],
+  options: EventStreamOptions = {},
+) => {
+  server = await startServer(handler)
+  const contexts: RetryContext[] = []
+  const stream = createEventStream(`${server.origin}/s`, {
+    random: () => 1,
+    shouldRetry: (context) => {
+      contexts.push(context)
+      return context.retry && 0
+    },
+    ...options,
+  })
+  const { items, error } = await collect(stream)
+  return { items, error: error as UnbrokenClientError | undefined, contexts, stream }
+}
+
+describe('retry delays', () => {
+  it('waits at least Retry-After seconds', async () => {
+    const { contexts } = await run(
+      (_, res, index) =>
+        index === 0 ? res.writeHead(503, { 'retry-after': '7' }).end() : done(res),
+      { random: () => 0 },
+    )
+    expect(contexts.map((context) => context.delayMs)).toEqual([7000])
+  })
+
+  it('waits until a Retry-After HTTP-date', async () => {
+    const { contexts } = await run(
+      (_, res, index) =>
+        index === 0
+          ? res.writeHead(429, { 'retry-after': new Date(Date.now() + 30_000).toUTCString() }).end()
+          : done(res),
+      { random: () => 0 },
+    )
+    // HTTP-dates have whole seconds, so the delay lands within a second of 30 s.
+    expect(contexts[0]?.delayMs).toBeGreaterThan(28_000)
+    expect(contexts[0]?.delayMs).toBeLessThanOrEqual(30_000)
+  })
+
+  it("uses the server's retry: as the base delay", async () => {
+    const { contexts } = await run((_, res, index) => {
+      if (index === 2) return done(res)
+      openStream(res)
+      res.end('retry: 250\n\n')
+    })
+    expect(contexts.map((context) => context.delayMs)).toEqual([250, 500])
+  })
+
+  it('clamps retry: 3000000000 to 60 s instead of overflowing into a reconnect storm', async () => {
+    const { contexts } = await run((_, res, index) => {
+      if (index === 1) return done(res)
+      openStream(res)
+      res.end('retry: 3000000000\n\n')
+    })
+    expect(contexts.map((context) => context.delayMs)).toEqual([60_000])
+  })
+
+  it('grows exponentially and restarts after a healthy open', async () => {
+    const { contexts } = await run(
+      (_, res, index) => {
+        if (index === 3) return done(res)
+        if (index < 2) return res.writeHead(500).end()
+        openStream(res)
+        res.end(formatEvent({ id: '1', data: 'ok' }))
+      },
+      { backoff: { initialMs: 100 } },
+    )
+    expect(contexts.map((context) => [context.attempt, context.delayMs])).toEqual([
+      [1, 100],
+      [2, 200],
+      [1, 100],
+    ])
+  })
+
+  it('reports the delay it will wait to onReconnect, as shouldRetry chose it', async () => {
+    const delays: number[] = []
+    await run((_, res, index) => (index === 0 ? res.writeHead(500).end() : done(res)), {
+      shouldRetry: () => 3,
+      onReconnect: ({ delayMs }) => delays.push(delayMs),
+    })
+    expect(delays).toEqual([3])
+  })
+})
+
+describe('interrupted streams', () => {
+  it('resumes after a clean end without a terminal event, from the last id', async () => {
+    const { items, error } = await run((_, res, index) => {
+      if (index === 1) return done(res)
+      openStream(res)
+      res.end(formatEvent({ id: '1', data: 'a' }))
+    })
+    expect(error).toBeUndefined()
+    expect(items.map((event) => event.data)).toEqual(['a', '{}'])
+    expect(server?.requests[1]?.lastEventId).toBe('1')
+  })
+
+  it('resumes after the socket is destroyed mid-event', async () => {
+    const { items, contexts } = await run((_, res, index) => {
+      if (index === 1) return done(res)
+      openStream(res)
+      res.write(`${formatEvent({ id: '1', data: 'a' })}id: 2\ndata: par`, () => res.destroy())
+    })
+    expect(contexts[0]?.error.code).toBe('network')
+    expect(items.map((event) => event.data)).toEqual(['a', '{}'])
+    expect(server?.requests[1]?.lastEventId).toBe('1')
+  })
+})
+
+describe('error events', () => {
+  const errorEvent = (body: object) =>
+    formatEvent({ id: 'e', event: 'error', data: JSON.stringify(body) })
+
+  it('fails on a non-retryable error event with server-error and its code', async () => {
+    const { error, items } = await run((_, res) => {
+      openStream(res)
+      res.end(errorEvent({ code: 'model-failed', message: 'upstream died', retryable: false }))
+    })
+    expect(error).toMatchObject({ code: 'server-error', serverCode: 'model-failed' })
+    expect(error?.message).toContain('upstream died')
+    expect(items).toEqual([])
+    expect(server?.requests).toHaveLength(1)
+  })
+
+  it('resumes after a retryable error event, past its id, waiting retryAfterMs', async () => {
+    const { contexts, items } = await run(
+      (_, res, index) => {
+        if (index === 1) return done(res)
+        openStream(res)
+        res.write(
+          errorEvent({ code: 'overloaded', message: 'busy', retryable: true, retryAfterMs: 1500 }),
+        )
+      },
+      { random: () => 0 },
+    )
+    expect(contexts.map((context) => context.delayMs)).toEqual([1500])
+    expect(server?.requests[1]?.lastEventId).toBe('e')
+    expect(items.map((event) => event.type)).toEqual(['done'])
+  })
+
+  it('fails on an error event whose data is not JSON', async () => {
+    const { error } = await run((_, res) => {
+      openStream(res)
+      res.end(formatEvent({ event: 'error', data: 'oops' }))
+    })
+    expect(error).toMatchObject({ code: 'server-error', retryable: false })
+    expect(error?.message).toContain('oops')
+  })
+})
+
+describe('giving up', () => {
+  it('stops after maxAttempts failed attempts with retries-exhausted', async () => {
+    server = await startServer((_, res) => res.writeHead(502).end())
+    const { error } = await collect(
+      createEventStream(`${server.origin}/s`, { maxAttempts: 3, backoff: { initialMs: 0 } }),
+    )
+    expect(error).toMatchObject({ code: 'retries-exhausted', status: 502, cause: { status: 502 } })
+    expect(server.requests).toHaveLength(3)
+  })
+
+  it('gives up at once when the next attempt would start after maxElapsedMs', async () => {
+    server = await startServer((_, res) => res.writeHead(503, { 'retry-after': '10' }).end())
+    const { error } = await collect(createEventStream(`${server.origin}/s`, { maxElapsedMs: 5000 }))
+    expect(error).toMatchObject({ code: 'retries-exhausted' })
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('fails with the error itself when shouldRetry returns false', async () => {
+    const { error } = await run((_, res) => res.writeHead(500).end(), { shouldRetry: () => false })
+    expect(error).toMatchObject({ code: 'http-status', status: 500 })
+    expect(server?.requests).toHaveLength(1)
+  })
+
+  it('lets shouldRetry retry what the policy would fail', async () => {
+    const { items } = await run(
+      (_, res, index) => (index === 0 ? res.writeHead(400).end() : done(res)),
+      { shouldRetry: (context) => context.status === 400 && 0 },
+    )
+    expect(items).toHaveLength(1)
+  })
+})

@@ -1,0 +1,177 @@
+import type { ServerResponse } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
+import type { UnbrokenClientError } from './errors'
+import { createEventStream } from './stream'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const done = (res: ServerResponse, headers?: Record<string, string>) => {
+  openStream(res, headers)
+  res.end(formatEvent({ id: '1', event: 'done', data: '{}' }))
+}
+
+const fail = async (handler: Parameters<typeof startServer>[0]) => {
+  server = await startServer(handler)
+  const stream = createEventStream(`${server.origin}/s`, { backoff: { initialMs: 0 } })
+  const { error } = await collect(stream)
+  return { error: error as UnbrokenClientError, requests: server.requests.length, stream }
+}
+
+describe('statuses that fail without a retry', () => {
+  it.each([204, 400, 404, 405, 409, 422])(
+    'fails on %i with http-status and one request',
+    async (code) => {
+      const { error, requests } = await fail((_, res) => {
+        res.writeHead(code).end()
+      })
+      expect(error).toMatchObject({ code: 'http-status', status: code, retryable: false })
+      expect(requests).toBe(1)
+    },
+  )
+
+  it('fails on 403 with auth', async () => {
+    const { error, requests } = await fail((_, res) => {
+      res.writeHead(403).end()
+    })
+    expect(error).toMatchObject({ code: 'auth', status: 403 })
+    expect(requests).toBe(1)
+  })
+
+  it('fails on 401 with auth when there is no onAuthRequired', async () => {
+    const { error, requests } = await fail((_, res) => {
+      res.writeHead(401).end()
+    })
+    expect(error).toMatchObject({ code: 'auth', status: 401 })
+    expect(error.message).toContain('onAuthRequired')
+    expect(requests).toBe(1)
+  })
+
+  it('carries a snippet of the body and the server code from error JSON', async () => {
+    const { error } = await fail((_, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ code: 'bad-model', message: 'no such model' }))
+    })
+    expect(error.body).toContain('no such model')
+    expect(error.serverCode).toBe('bad-model')
+  })
+
+  it('cuts the body snippet to 512 characters', async () => {
+    const { error } = await fail((_, res) => {
+      res.writeHead(400).end('x'.repeat(100_000))
+    })
+    expect(error.body).toHaveLength(512)
+  })
+
+  it('ends the stream closed with reason error and the error in the snapshot', async () => {
+    const { error, stream } = await fail((_, res) => {
+      res.writeHead(400).end()
+    })
+    expect(stream.getSnapshot()).toMatchObject({ status: 'closed', closeReason: 'error', error })
+  })
+})
+
+describe('content types', () => {
+  it.each([
+    'text/html',
+    'text/event-streams',
+    'application/json',
+    'text/plain; x=text/event-stream',
+  ])('fails on 200 with %s', async (type) => {
+    const { error, requests } = await fail((_, res) => {
+      res.writeHead(200, { 'content-type': type }).end('<html>login</html>')
+    })
+    expect(error).toMatchObject({ code: 'invalid-content-type', status: 200 })
+    expect(error.body).toBe('<html>login</html>')
+    expect(requests).toBe(1)
+  })
+
+  it('fails on 200 without a content type', async () => {
+    const { error } = await fail((_, res) => {
+      res.removeHeader('content-type')
+      res.writeHead(200).end()
+    })
+    expect(error).toMatchObject({ code: 'invalid-content-type' })
+  })
+
+  it.each([
+    'text/event-stream',
+    'TEXT/Event-Stream',
+    'text/event-stream;charset=utf-8',
+    'text/event-stream ; charset=UTF-8',
+  ])('accepts %s', async (type) => {
+    server = await startServer((_, res) => done(res, { 'content-type': type }))
+    const { items, error } = await collect(createEventStream(`${server.origin}/s`))
+    expect(error).toBeUndefined()
+    expect(items).toHaveLength(1)
+  })
+})
+
+describe('statuses that are retried', () => {
+  it.each([408, 425, 429, 500, 502, 503, 504])(
+    'retries %i, then reads the stream',
+    async (code) => {
+      server = await startServer((_, res, index) => {
+        if (index === 0) res.writeHead(code).end()
+        else done(res)
+      })
+      const reconnects: number[] = []
+      const { items, error } = await collect(
+        createEventStream(`${server.origin}/s`, {
+          backoff: { initialMs: 0 },
+          onReconnect: ({ error }) => reconnects.push(error.status ?? 0),
+        }),
+      )
+      expect(error).toBeUndefined()
+      expect(items).toHaveLength(1)
+      expect(reconnects).toEqual([code])
+    },
+  )
+
+  it('retries a connection refused as a network error', async () => {
+    const dead = await startServer(() => {})
+    const url = `${dead.origin}/s`
+    await dead.close()
+    const codes: string[] = []
+    const { error } = await collect(
+      createEventStream(url, {
+        backoff: { initialMs: 0 },
+        maxAttempts: 3,
+        onReconnect: ({ error }) => codes.push(error.code),
+      }),
+    )
+    expect(codes).toEqual(['network', 'network'])
+    expect(error).toMatchObject({ code: 'retries-exhausted', cause: { code: 'network' } })
+  })
+})
+
+describe('when resuming', () => {
+  it.each([404, 410])('fails on %i with resume-failed and the server code', async (code) => {
+    server = await startServer((_, res, index) => {
+      if (index === 0) {
+        openStream(res, { 'content-location': '/streams/1' })
+        res.end(formatEvent({ id: '1', data: 'a' }))
+      } else {
+        res.writeHead(code, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ code: 'cursor-expired', message: 'gone', retryable: false }))
+      }
+    })
+    const { items, error } = await collect(
+      createEventStream(`${server.origin}/s`, { method: 'POST', backoff: { initialMs: 0 } }),
+    )
+    expect(items.map((event) => event.data)).toEqual(['a'])
+    expect(error).toMatchObject({
+      code: 'resume-failed',
+      status: code,
+      serverCode: 'cursor-expired',
+    })
+    expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'POST /s',
+      'GET /streams/1',
+    ])
+  })
+})
