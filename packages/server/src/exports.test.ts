@@ -6,6 +6,9 @@ it('exports exactly the public API', async () => {
       "UnbrokenServerError",
       "createErrorPayload",
       "createEventHub",
+      "createMemoryEventLog",
+      "createResumableStreams",
+      "createStreamId",
       "formatErrorData",
       "formatEvent",
     ]

@@ -21,6 +21,27 @@ export type {
   StreamInfo,
   StreamStatus,
 } from './log'
+// Event log and resumable streams
+/** Options of the in-memory event log: per-stream count/byte caps, TTL after completion, max age. */
+export type { MemoryEventLogOptions } from './memory-log'
+/** The default `EventLog`: bounded, per-process; replay then live tail without gap or duplicate. */
+export { createMemoryEventLog } from './memory-log'
+/** Options, handles and hook shapes of the resumable-stream registry. */
+export type {
+  AuthorizeContext,
+  ResumableStreams,
+  ResumableStreamsOptions,
+  StartedStream,
+  StartOptions,
+  StreamAction,
+} from './resumable'
+/** Runs producers detached from connections; POST starts, GET resumes after Last-Event-ID, DELETE cancels. */
+/** An unguessable stream id: 128 random bits as base64url (`randomUUID` has only 122). */
+export { createResumableStreams, createStreamId } from './resumable'
+/** What the registry's `principal`/`authorize` hooks see of a request, on Node and Fetch alike. */
+export type { StreamRequest } from './resumable-http'
+/** The producer function, the stream handle it writes through, and why its signal aborted. */
+export type { Producer, ProducerStopReason, ProducerStream } from './resumable-producer'
 /** The writer's and hub's public shapes. */
 export type {
   CloseAllOptions,

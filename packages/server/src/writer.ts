@@ -48,6 +48,10 @@ export interface WriterHandle {
 const WRITTEN: Promise<SendOutcome> = Promise.resolve('written')
 const CLOSED: Promise<SendOutcome> = Promise.resolve('closed')
 const HEARTBEAT = ':\n\n'
+// A producer that never yields to the event loop (its sends all resolve at once) would otherwise
+// grow one batch without bound; past this size the batch goes out at once. 64 KiB amortises the
+// per-write cost fully while keeping userland buffering small.
+const FLUSH_AT = 64 * 1024
 // setTimeout fires at once past 2^31-1 ms; a far expiry is re-checked at this horizon instead.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
 const UNGRACEFUL: ReadonlySet<DisconnectReason> = new Set(['client-closed', 'slow-client', 'error'])
@@ -63,6 +67,7 @@ export function createWriter(
   const controller = new AbortController()
   const openedAt = Date.now()
   const hwm = settings.highWaterMarkBytes
+  const flushAt = Math.min(FLUSH_AT, hwm)
   let open = true
   // Frames accepted but not yet handed to the sink: same-tick sends, or sends made during a drain wait.
   let pending = ''
@@ -111,7 +116,7 @@ export function createWriter(
       }
       return drainPromise
     }
-    if (pending.length >= hwm) flush()
+    if (pending.length >= flushAt) flush()
     else if (!scheduled) {
       scheduled = true
       sink.schedule(flushTask)
