@@ -13,7 +13,7 @@ type Contender = { name: string; run: (corpus: Corpus) => number | Promise<numbe
 
 const BASELINE = 'eventsource-parser sync'
 const WARMUP = 2
-const ROUNDS = 5
+const ROUNDS = 7
 
 const readable = (chunks: Uint8Array[]) => {
   let i = 0

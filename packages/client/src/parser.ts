@@ -12,7 +12,10 @@ export type ServerSentEvent = {
 
 /** Callbacks and limits for {@link createEventStreamParser}. */
 export type EventStreamParserOptions = {
-  /** Called for every dispatched event, in stream order. */
+  /**
+   * Called for every dispatched event, in stream order. Callbacks must not throw: an exception
+   * propagates out of `write()` and the rest of that chunk is lost.
+   */
   onEvent: (event: ServerSentEvent) => void
   /** Called with the `retry:` value when it is ASCII digits only (the spec ignores anything else). */
   onRetry?: ((ms: number) => void) | undefined
@@ -20,8 +23,7 @@ export type EventStreamParserOptions = {
   onComment?: ((text: string) => void) | undefined
   /**
    * Longest line, or event data plus the line being read, in UTF-16 code units (never more than
-   * the UTF-8 bytes received). Default 16 MiB: LLM APIs send single events of several MB (a
-   * `response.completed` snapshot, a base64 image), and the cap only has to stop a runaway stream.
+   * the UTF-8 bytes received). Default 16 MiB, room for multi-MB LLM events such as base64 images.
    */
   maxEventBytes?: number | undefined
   /** The last event ID to start from; a reconnecting reader passes the previous connection's. */
@@ -171,7 +173,8 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
         text.charCodeAt(pos + 3) === 97 &&
         text.charCodeAt(pos + 4) === 58
       ) {
-        const value = text.slice(text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5, end)
+        const valueStart = text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5
+        const value = text.slice(valueStart, end)
         if (data === undefined && end === lf && text.charCodeAt(end + 1) === LF) {
           // `data: …` LF LF, the shape of nearly every LLM token event: dispatch it here.
           lastEventId = idBuffer
@@ -181,7 +184,7 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
           onEvent(event)
           continue
         }
-        dataLength += value.length + 1
+        dataLength += end - valueStart + 1
         if (dataLength > max) fail('Event data', dataLength)
         data = data === undefined ? value : `${data}\n${value}`
       } else {
