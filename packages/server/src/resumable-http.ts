@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { ServerErrorCode } from './errors'
+import { type ServerErrorCode, UnbrokenServerError } from './errors'
 import type {
   ErrorPayload,
   EventHub,
@@ -120,4 +120,40 @@ export function replyError(
     },
     JSON.stringify(payload),
   )
+}
+
+// Spelled out as a record so that a code added to the union fails to compile until listed here.
+const KNOWN_CODES: Readonly<Record<ServerErrorCode, true>> = {
+  'unknown-stream': true,
+  'stream-exists': true,
+  'stream-complete': true,
+  'cursor-expired': true,
+  'stream-too-large': true,
+  'producer-lost': true,
+  'log-unavailable': true,
+  'invalid-field': true,
+  'invalid-argument': true,
+  'stream-limit': true,
+  forbidden: true,
+  unauthenticated: true,
+  'shutting-down': true,
+}
+
+/**
+ * An `EventLog` implementation may reject with its own error class (e.g. `@unbroken/redis`). One
+ * whose `code` is ours becomes an `UnbrokenServerError`, so that it maps to the right status, keeps
+ * its retryability and is not masked as an unexpected exception.
+ */
+export function asServerError(error: unknown): unknown {
+  if (error instanceof UnbrokenServerError || typeof error !== 'object' || error === null)
+    return error
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  if (
+    typeof code !== 'string' ||
+    !Object.hasOwn(KNOWN_CODES, code) ||
+    typeof message !== 'string'
+  ) {
+    return error
+  }
+  return new UnbrokenServerError(code as ServerErrorCode, message, { cause: error })
 }

@@ -1,6 +1,7 @@
 import { UnbrokenServerError } from './errors'
 import { createErrorPayload } from './format'
 import type { EventInput, EventLog } from './log'
+import { asServerError } from './resumable-http'
 
 /** Why a producer's `signal` aborted; it is `signal.reason`. */
 export type ProducerStopReason = 'cancelled' | 'shutting-down'
@@ -72,7 +73,7 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
 
   const errorData = (error: unknown): string => {
     // A logged error is the stream's last word: a resume replays it, so it can never be retryable.
-    const payload = createErrorPayload(error, { expose: options.exposeErrors })
+    const payload = createErrorPayload(asServerError(error), { expose: options.exposeErrors })
     return JSON.stringify({ ...payload, retryable: false })
   }
 

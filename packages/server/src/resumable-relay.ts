@@ -1,5 +1,6 @@
 import { UnbrokenServerError } from './errors'
 import type { LoggedEvent } from './log'
+import { asServerError } from './resumable-http'
 import { isTerminalEvent } from './resumable-producer'
 import type { EventWriter } from './types'
 
@@ -62,7 +63,7 @@ export async function relay(input: RelayInput): Promise<void> {
     )
   } catch (error) {
     // Mid-stream log failures (a reader pushed off the log, Redis down) end this connection.
-    if (!writer.closed) await writer.fail(error)
+    if (!writer.closed) await writer.fail(asServerError(error))
   } finally {
     flushReplayed()
     await events.return?.()

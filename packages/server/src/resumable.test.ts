@@ -394,3 +394,61 @@ describe('attaching to streams in the log', () => {
     })
   })
 })
+
+describe('failures', () => {
+  class ForeignLogError extends Error {
+    readonly code = 'log-unavailable'
+  }
+
+  it('answers 503 with Retry-After when the log rejects with its own error class', async () => {
+    const inner = createMemoryEventLog()
+    const log: EventLog = {
+      ...inner,
+      info: () => Promise.reject(new ForeignLogError('Redis is down.')),
+    }
+    const { url } = await setup(undefined, { log })
+    const response = await fetch(url(`/streams/${createStreamId()}`))
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('1')
+    expect(await response.json()).toMatchObject({ code: 'log-unavailable', retryable: true })
+  })
+
+  it('ends a connection with a retryable error when the log fails mid-tail', async () => {
+    const inner = createMemoryEventLog()
+    const log: EventLog = {
+      ...inner,
+      async *read(streamId, readOptions) {
+        for await (const event of inner.read(streamId, readOptions)) {
+          yield event
+          throw new ForeignLogError('Redis connection lost.')
+        }
+      },
+    }
+    const driven = drivenProducer()
+    const { url } = await setup(driven.producer, { log })
+    const response = await fetch(url('/chat'), { method: 'POST' })
+    driven.push('a')
+    const events = await readSse(response).rest()
+    expect(events.map((e) => e.event)).toEqual(['delta', 'error'])
+    expect(JSON.parse(events[1]?.data ?? '{}')).toMatchObject({
+      code: 'log-unavailable',
+      retryable: true,
+    })
+  })
+
+  it('answers 500 with a masked message when the principal hook throws', async () => {
+    const onError = vi.fn()
+    const { url } = await setup(drivenProducer().producer, {
+      onError,
+      principal: () => {
+        throw new Error('jwt secret mismatch')
+      },
+    })
+    const response = await fetch(url('/chat'), { method: 'POST' })
+    expect(response.status).toBe(500)
+    const body = await response.json()
+    expect(body).toMatchObject({ code: 'internal-error', retryable: false })
+    expect(body.message).not.toContain('jwt')
+    expect(onError).toHaveBeenCalledOnce()
+  })
+})

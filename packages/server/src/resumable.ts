@@ -3,6 +3,7 @@ import { createEventHub } from './hub'
 import type { EventLog, LoggedEvent } from './log'
 import { createMemoryEventLog } from './memory-log'
 import {
+  asServerError,
   type Exchange,
   nodeExchange,
   replyError,
@@ -142,13 +143,16 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     replyError(exchange, payload, cors, status)
   }
 
-  const failWith = (exchange: Exchange, error: unknown) => {
-    if (error instanceof UnbrokenServerError || hasCode(error)) {
-      fail(exchange, error.code as ServerCode, error.message)
+  const failWith = (exchange: Exchange, raw: unknown) => {
+    const error = asServerError(raw)
+    if (error instanceof UnbrokenServerError) {
+      fail(exchange, error.code, error.message)
       return
     }
-    options.onError?.(error, '')
-    fail(exchange, 'log-unavailable', 'The event log failed; retry shortly.')
+    // An unexpected exception (e.g. from a `principal` hook): report it, answer without its text.
+    options.onError?.(raw, '')
+    const message = 'The server could not answer this request.'
+    replyError(exchange, { code: 'internal-error', message, retryable: false }, cors, 500)
   }
 
   // Streams admitted but not yet running count against the limit, so that concurrent POSTs
@@ -366,13 +370,4 @@ function denied(principal: string | undefined): UnbrokenServerError {
   return principal === undefined
     ? new UnbrokenServerError('unauthenticated', 'Sign in to use this stream.')
     : new UnbrokenServerError('forbidden', 'This stream belongs to someone else.')
-}
-
-function hasCode(error: unknown): error is { code: string; message: string } {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    typeof (error as { message?: unknown }).message === 'string'
-  )
 }
