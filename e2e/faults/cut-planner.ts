@@ -1,0 +1,66 @@
+import { formatEvent } from '@unbroken/server'
+import type { FaultPlan, RequestHead } from '../fault-proxy'
+import type { ComparableEvent } from '../support/compare'
+import { createRandom, randomInt } from '../support/seed'
+
+/** The request header that tells the shared fault proxy which run a connection belongs to. */
+export const RUN_HEADER = 'x-run'
+
+// A POST cut before its response head would leave the client without Content-Location, which it
+// rightly refuses to re-POST (a second generation): such runs test nothing about resuming.
+const MIN_POST_CUT = 1024
+
+/** Bytes a connection resuming after `lastEventId` will carry, from the stream's reference events. */
+export function remainingBytes(
+  reference: readonly ComparableEvent[],
+): (lastEventId: string | undefined) => number {
+  const suffix = new Map<string | undefined, number>()
+  let total = 0
+  for (let i = reference.length - 1; i >= 0; i--) {
+    const { type, id, data } = reference[i] as ComparableEvent
+    total += Buffer.byteLength(formatEvent({ id, event: type, data }))
+    suffix.set(reference[i - 1]?.id, total)
+  }
+  return (lastEventId) => suffix.get(lastEventId) ?? 0
+}
+
+type Run = { readonly cuts: number; readonly random: () => number; connections: number }
+
+export type CutPlanner = {
+  /** Registers a run: its seed decides how many connections are cut (1–3) and where. */
+  add(runId: string, seed: number): { cuts: number }
+  delete(runId: string): void
+  /** The fault proxy's plan function. */
+  plan(connection: { head: RequestHead | undefined }): FaultPlan
+}
+
+/**
+ * Seeded cut plans for many concurrent runs through one fault proxy: each of a run's first 1–3
+ * connections is cut at a random byte offset of what that connection would carry (known from its
+ * `Last-Event-ID`), so every planned cut really happens, anywhere: in the head, mid-event,
+ * mid-character.
+ */
+export function createCutPlanner(
+  bytesAfter: (lastEventId: string | undefined) => number,
+): CutPlanner {
+  const runs = new Map<string, Run>()
+  return {
+    add(runId, seed) {
+      const random = createRandom(seed)
+      const cuts = randomInt(random, 1, 3)
+      runs.set(runId, { cuts, random, connections: 0 })
+      return { cuts }
+    },
+    delete(runId) {
+      runs.delete(runId)
+    },
+    plan({ head }) {
+      const run = head && runs.get(head.headers[RUN_HEADER] ?? '')
+      if (!head || !run || run.connections >= run.cuts) return {}
+      run.connections++
+      const min = head.method === 'POST' ? MIN_POST_CUT : 0
+      const max = Math.max(min, bytesAfter(head.headers['last-event-id']) - 1)
+      return { cutAt: randomInt(run.random, min, max) }
+    },
+  }
+}

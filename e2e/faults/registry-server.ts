@@ -1,0 +1,72 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import {
+  createEventHub,
+  createMemoryEventLog,
+  createResumableStreams,
+  type EventHub,
+  type EventHubOptions,
+  type EventLog,
+  type Producer,
+  type ResumableStreams,
+  type ResumableStreamsOptions,
+} from '@unbroken/server'
+import { type Listening, listen } from '../support/http'
+
+export type RegistryServer = Listening & {
+  readonly registry: ResumableStreams
+  readonly log: EventLog
+  readonly hub: EventHub
+  /** `${origin}/streams`: POST here to start a stream. */
+  readonly streamsUrl: string
+}
+
+export type RegistryServerOptions = Omit<ResumableStreamsOptions, 'log' | 'hub'> & {
+  readonly log?: EventLog
+  readonly hub?: EventHubOptions
+  /** The producer a POST starts. */
+  readonly producer?: (req: IncomingMessage) => Producer | undefined
+}
+
+/**
+ * Our resumable-stream registry on node:http, in the test process: one server serves many
+ * concurrent runs. Retry hints are 0 so that resumes are immediate, and keepalives are off unless
+ * asked for, so byte offsets only count events.
+ */
+export async function startRegistryServer(
+  options: RegistryServerOptions = {},
+): Promise<RegistryServer> {
+  const { producer, hub: hubOptions, ...rest } = options
+  const log = options.log ?? createMemoryEventLog({ ttlMs: 60_000 })
+  const hub = createEventHub({ retryMs: 0, keepAliveMs: 0, ...hubOptions })
+  const registry = createResumableStreams({ ...rest, log, hub })
+  const server = await listen((req, res) => {
+    closeAfterResponse(res)
+    void registry.handle(req, res, producer?.(req))
+  })
+  return {
+    ...server,
+    registry,
+    log,
+    hub,
+    streamsUrl: `${server.origin}/streams`,
+    async close() {
+      await hub.closeAll({ deadlineMs: 0 })
+      await registry.close()
+      await log.close()
+      await server.close()
+    },
+  }
+}
+
+/**
+ * Answers with `Connection: close`, so that no request reuses a pooled connection: the fault proxy
+ * picks its plan per TCP connection, and a run's cuts must apply to that run's own requests.
+ */
+function closeAfterResponse(res: ServerResponse) {
+  const writeHead = res.writeHead.bind(res) as (
+    status: number,
+    headers?: OutgoingHttpHeaders,
+  ) => ServerResponse
+  res.writeHead = ((status: number, headers?: OutgoingHttpHeaders) =>
+    writeHead(status, { ...headers, connection: 'close' })) as ServerResponse['writeHead']
+}
