@@ -26,6 +26,13 @@ export type {
 export type { MemoryEventLogOptions } from './memory-log'
 /** The default `EventLog`: bounded, per-process; replay then live tail without gap or duplicate. */
 export { createMemoryEventLog } from './memory-log'
+/** Runs producers detached from connections; POST starts, GET resumes after Last-Event-ID, DELETE cancels. */
+/** An unguessable stream id: 128 random bits as base64url (`randomUUID` has only 122). */
+export { createResumableStreams, createStreamId } from './resumable'
+/** What the registry's `principal`/`authorize` hooks see of a request, on Node and Fetch alike. */
+export type { StreamRequest } from './resumable-http'
+/** The producer function, the stream handle it writes through, and why its signal aborted. */
+export type { Producer, ProducerStopReason, ProducerStream } from './resumable-producer'
 /** Options, handles and hook shapes of the resumable-stream registry. */
 export type {
   AuthorizeContext,
@@ -34,14 +41,7 @@ export type {
   StartedStream,
   StartOptions,
   StreamAction,
-} from './resumable'
-/** Runs producers detached from connections; POST starts, GET resumes after Last-Event-ID, DELETE cancels. */
-/** An unguessable stream id: 128 random bits as base64url (`randomUUID` has only 122). */
-export { createResumableStreams, createStreamId } from './resumable'
-/** What the registry's `principal`/`authorize` hooks see of a request, on Node and Fetch alike. */
-export type { StreamRequest } from './resumable-http'
-/** The producer function, the stream handle it writes through, and why its signal aborted. */
-export type { Producer, ProducerStopReason, ProducerStream } from './resumable-producer'
+} from './resumable-types'
 /** The writer's and hub's public shapes. */
 export type {
   CloseAllOptions,

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createEventHub } from './hub'
 import type { EventLog } from './log'
 import { createMemoryEventLog } from './memory-log'
-import { createResumableStreams, createStreamId, type ResumableStreamsOptions } from './resumable'
+import { createResumableStreams, createStreamId } from './resumable'
 import type { Producer } from './resumable-producer'
+import type { ResumableStreamsOptions } from './resumable-types'
 import { drivenProducer, type Loopback, listen, readSse } from './test-resumable'
 
 const cleanups: Array<() => Promise<void>> = []

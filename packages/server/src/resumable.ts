@@ -1,6 +1,6 @@
 import { UnbrokenServerError } from './errors'
 import { createEventHub } from './hub'
-import type { EventLog, LoggedEvent } from './log'
+import type { LoggedEvent } from './log'
 import { createMemoryEventLog } from './memory-log'
 import {
   asServerError,
@@ -12,80 +12,14 @@ import {
 } from './resumable-http'
 import { createProducerRunner, type Producer } from './resumable-producer'
 import { relay } from './resumable-relay'
-import type { EventHub, EventWriter, NodeRequest, NodeResponse } from './types'
-
-/** What a caller wants to do to a stream; `authorize` decides per action. */
-export type StreamAction = 'create' | 'read' | 'cancel'
-
-/** Everything `authorize` may base its decision on. */
-export interface AuthorizeContext {
-  readonly action: StreamAction
-  /** Who is calling, from `principal`; `undefined` is anonymous. */
-  readonly principal: string | undefined
-  /** Who created the stream (`undefined` on `create`, or for an anonymous creator). */
-  readonly owner: string | undefined
-  readonly streamId: string
-  readonly request: StreamRequest | undefined
-}
-
-/** Options of `createResumableStreams`. Every field has a safe default. */
-export interface ResumableStreamsOptions {
-  /** Where events live. Default: a new `createMemoryEventLog()`, closed by `close()`. */
-  readonly log?: EventLog | undefined
-  /** Writes the SSE connections. Default: a new `createEventHub()`, closed by `close()`. */
-  readonly hub?: EventHub | undefined
-  /** Stream URLs are `${basePath}/${id}`. Default `/streams`. */
-  readonly basePath?: string | undefined
-  /** Who is calling (e.g. from a verified token); `undefined` means anonymous. */
-  readonly principal?:
-    | ((request: StreamRequest) => string | undefined | Promise<string | undefined>)
-    | undefined
-  /** Allows an action. Default: anyone may create; only the creator may read or cancel. */
-  readonly authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined
-  /** Producers running in this process at once; more are refused with 429. Default 1000. */
-  readonly maxConcurrentStreams?: number | undefined
-  /** The `Retry-After` given with a 429 or 503, in ms. Default 1000. */
-  readonly retryAfterMs?: number | undefined
-  /** Enables CORS for this origin (or `*`): exposes `Content-Location`, allows `Last-Event-ID`. */
-  readonly allowOrigin?: string | undefined
-  /** Put producer exceptions' own messages in `error` events. Default false (masked). */
-  readonly exposeErrors?: boolean | undefined
-  /** Sees producer exceptions and log failures, including masked ones. */
-  readonly onError?: ((error: unknown, streamId: string) => void) | undefined
-}
-
-/** Where a started stream can be read, resumed and cancelled. */
-export interface StartedStream {
-  readonly id: string
-  /** `${basePath}/${id}`: the `Content-Location` to GET (resume) or DELETE (cancel). */
-  readonly url: string
-}
-
-/** Options of `ResumableStreams.start`. */
-export interface StartOptions<R> {
-  /** The owner recorded for `authorize`. */
-  readonly principal?: string | undefined
-  /** Extra metadata stored with the stream (`principal` is reserved). */
-  readonly meta?: Readonly<Record<string, string>> | undefined
-  /** Handed to the producer as its second argument. */
-  readonly request?: R | undefined
-}
-
-/** A registry of producer-backed streams and the HTTP endpoints that attach to them. */
-export interface ResumableStreams {
-  /** Runs `producer` into a new stream without a connection; the caller hands out the URL. */
-  start<R = undefined>(producer: Producer<R>, options?: StartOptions<R>): Promise<StartedStream>
-  /** Node handler: POST starts `producer`, GET resumes, DELETE cancels, OPTIONS answers CORS. */
-  handle(req: NodeRequest, res: NodeResponse, producer?: Producer<NodeRequest>): Promise<void>
-  /** The same endpoints for Fetch runtimes (Hono, Next.js, Bun, Deno). */
-  fetch(request: Request, producer?: Producer<Request>): Promise<Response>
-  /** Cancels a stream from any instance sharing the log; it ends with `done` `{"reason":"cancelled"}`. */
-  cancel(streamId: string): Promise<void>
-  /** Producers running in this process. */
-  readonly active: number
-  /** Refuses new streams, ends running ones with `shutting-down`, closes the owned hub and log. */
-  close(): Promise<void>
-}
+import type {
+  AuthorizeContext,
+  ResumableStreams,
+  ResumableStreamsOptions,
+  StartedStream,
+  StreamAction,
+} from './resumable-types'
+import type { EventWriter } from './types'
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/
 const OWNER_KEY = 'principal'

@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { ResumableStreams } from './resumable'
 import type { Producer, ProducerStream } from './resumable-producer'
+import type { ResumableStreams } from './resumable-types'
 import type { NodeRequest } from './types'
 
 export interface Sse {
