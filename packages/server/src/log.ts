@@ -49,7 +49,10 @@ export interface EventLogReadOptions {
 export interface EventLog {
   /** Creates an empty live stream. Rejects with `stream-exists` if the id is taken. */
   create(streamId: string, meta?: Record<string, string>): Promise<void>
-  /** Appends one event and resolves to its id. Rejects with `stream-complete` after `complete`. */
+  /**
+   * Appends one event and resolves to its id. Rejects with `stream-complete` after `complete`, and
+   * with `stream-too-large` for one event bigger than the log's byte limit.
+   */
   append(streamId: string, event: EventInput): Promise<string>
   /** Marks the stream finished; its events are kept for the log's TTL after this. */
   complete(streamId: string): Promise<void>
@@ -57,7 +60,8 @@ export interface EventLog {
   info(streamId: string): Promise<StreamInfo | undefined>
   /**
    * Replays after `options.after`, then tails. Throws `unknown-stream` or `cursor-expired` (the
-   * cursor is older than the oldest event kept) before yielding anything.
+   * cursor is older than the oldest event kept, or was never issued by this stream) before
+   * yielding anything; a reader that trimming overtakes while tailing throws `cursor-expired`.
    */
   read(streamId: string, options?: EventLogReadOptions): AsyncIterable<LoggedEvent>
   /** Asks the stream's producer, wherever it runs, to stop. Idempotent. */
