@@ -13,7 +13,7 @@ type Contender = { name: string; run: (corpus: Corpus) => number | Promise<numbe
 
 const BASELINE = 'eventsource-parser sync'
 const WARMUP = 2
-const ROUNDS = 7
+const ROUNDS = 9
 
 const readable = (chunks: Uint8Array[]) => {
   let i = 0
@@ -146,10 +146,13 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
 
+// Times of every measured round, per contender. Rounds alternate the contenders' order, so a
+// burst of load from elsewhere on the machine does not always land on the same contender.
 const measure = async (corpus: Corpus) => {
   const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]))
   for (let round = 0; round < WARMUP + ROUNDS; round++) {
-    for (const contender of contenders) {
+    const order = round % 2 ? [...contenders].reverse() : contenders
+    for (const contender of order) {
       const start = performance.now()
       const count = await contender.run(corpus)
       const elapsed = performance.now() - start
@@ -161,7 +164,14 @@ const measure = async (corpus: Corpus) => {
       if (round >= WARMUP) times.get(contender.name)?.push(elapsed)
     }
   }
-  return new Map([...times].map(([name, ms]) => [name, median(ms)]))
+  return times
+}
+
+// The ratio is the median of per-round ratios: runs in one round share the machine's load, so
+// their ratio is steadier than a ratio of two medians taken apart.
+const ratioOf = (times: Map<string, number[]>, name: string) => {
+  const base = times.get(BASELINE) ?? []
+  return median((times.get(name) ?? []).map((ms, i) => (base[i] ?? Number.NaN) / ms))
 }
 
 const pad = (text: string, width: number) => text.padEnd(width)
@@ -169,22 +179,21 @@ const num = (value: number, width: number, digits = 1) => value.toFixed(digits).
 
 export default async function parserBench() {
   const corpora = [llmTokens(), largeEvents(), multiLineEvents()]
-  const results: Array<{ corpus: Corpus; ms: Map<string, number> }> = []
+  const results: Array<{ corpus: Corpus; times: Map<string, number[]> }> = []
   for (const corpus of corpora) {
     const mb = corpus.bytes / 1e6
     console.log(
       `\n## ${corpus.name}: ${mb.toFixed(1)} MB, ${corpus.events} events, ${corpus.chunks.length} chunks of 1–16 KB (median of ${ROUNDS})`,
     )
-    const ms = await measure(corpus)
-    const base = ms.get(BASELINE) ?? Number.NaN
+    const times = await measure(corpus)
     console.log(`${pad('contender', 40)}      MB/s    events/s   vs ${BASELINE}`)
-    for (const [name, time] of ms) {
-      const events = corpus.events / (time / 1000)
+    for (const [name, runs] of times) {
+      const seconds = median(runs) / 1000
       console.log(
-        `${pad(name, 40)}${num(mb / (time / 1000), 10)}${num(events, 12, 0)}${num(base / time, 10, 2)}×`,
+        `${pad(name, 40)}${num(mb / seconds, 10)}${num(corpus.events / seconds, 12, 0)}${num(ratioOf(times, name), 10, 2)}×`,
       )
     }
-    results.push({ corpus, ms })
+    results.push({ corpus, times })
   }
 
   console.log('\n## targets')
@@ -202,8 +211,8 @@ export default async function parserBench() {
     ],
   ]
   for (const [corpusName, contender, label, goal] of targets) {
-    const ms = results.find((r) => r.corpus.name === corpusName)?.ms
-    const ratio = (ms?.get(BASELINE) ?? Number.NaN) / (ms?.get(contender) ?? Number.NaN)
+    const times = results.find((r) => r.corpus.name === corpusName)?.times ?? new Map()
+    const ratio = ratioOf(times, contender)
     console.log(`${ratio >= goal ? 'PASS' : 'MISS'}  ${pad(label, 44)} ${ratio.toFixed(2)}×`)
   }
 }

@@ -187,6 +187,14 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
         dataLength += end - valueStart + 1
         if (dataLength > max) fail('Event data', dataLength)
         data = data === undefined ? value : `${data}\n${value}`
+      } else if (
+        text.charCodeAt(pos) === 105 &&
+        text.charCodeAt(pos + 1) === 100 &&
+        text.charCodeAt(pos + 2) === 58
+      ) {
+        // `id:` starts nearly every event from a resumable server.
+        const value = text.slice(text.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3, end)
+        if (value.indexOf('\0') === -1) idBuffer = value
       } else {
         if (colon !== -1 && colon < pos) colon = text.indexOf(':', pos)
         field(text, pos, colon !== -1 && colon < end ? colon : -1, end)
