@@ -5,8 +5,13 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterEach } from 'vitest'
+import { createEventHub } from './hub'
+import type { EventLog } from './log'
+import { createMemoryEventLog } from './memory-log'
+import { createResumableStreams } from './resumable'
 import type { Producer, ProducerStream } from './resumable-producer'
-import type { ResumableStreams } from './resumable-types'
+import type { ResumableStreams, ResumableStreamsOptions } from './resumable-types'
 import type { NodeRequest } from './types'
 
 export interface Sse {
@@ -141,4 +146,33 @@ export function drivenProducer() {
     finish: () => put({ end: true }),
     fail: (error: unknown) => put({ error }),
   }
+}
+
+const cleanups: Array<() => Promise<void>> = []
+
+/** Registers a cleanup that runs after the current test, newest first. */
+export function onCleanup(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup)
+}
+
+/** Call at the top of a test file: runs the cleanups after each test. */
+export function cleanUpAfterEach(): void {
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+}
+
+/** A registry served on loopback, with its log and hub (keepalive off), closed after the test. */
+export async function setup(producer?: Producer<unknown>, options: ResumableStreamsOptions = {}) {
+  const log: EventLog = options.log ?? createMemoryEventLog()
+  const hub = options.hub ?? createEventHub({ keepAliveMs: 0 })
+  const streams = createResumableStreams({ ...options, log, hub })
+  const server = await listen(streams, producer)
+  onCleanup(async () => {
+    await server.close()
+    await streams.close()
+    await hub.closeAll({ deadlineMs: 100 })
+    await log.close()
+  })
+  return { streams, server, log, hub, url: (path: string) => `${server.origin}${path}` }
 }
