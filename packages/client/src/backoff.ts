@@ -22,11 +22,7 @@ export const parseRetryAfter = (value: string | null, now: number): number | und
   const text = value?.trim()
   if (!text) return undefined
   // Date.parse also takes "-5" or "12.5" as dates; an HTTP-date always names a day and a month.
-  const ms = /^\d+$/.test(text)
-    ? +text * 1000
-    : /[a-z]/i.test(text)
-      ? Date.parse(text) - now
-      : Number.NaN
+  const ms = /^\d+$/.test(text) ? +text * 1000 : /[a-z]/i.test(text) ? Date.parse(text) - now : NaN
   // A date in the past means "now"; NaN (neither form) stays undefined.
   return ms < 0 ? 0 : ms >= 0 ? ms : undefined
 }

@@ -6,7 +6,6 @@ it('exports exactly the public API', async () => {
       "UnbrokenClientError",
       "createEventStream",
       "createEventStreamParser",
-      "createEventStreamParserStream",
     ]
   `)
 })

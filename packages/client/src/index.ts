@@ -1,7 +1,7 @@
 export type { ClientErrorCode, ClientErrorDetails } from './errors'
 export { UnbrokenClientError } from './errors'
 export type { EventStreamParser, EventStreamParserOptions, ServerSentEvent } from './parser'
-export { createEventStreamParser, createEventStreamParserStream } from './parser'
+export { createEventStreamParser } from './parser'
 export { createEventStream } from './stream'
 export type {
   AuthContext,

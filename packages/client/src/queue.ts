@@ -1,58 +1,44 @@
 /**
  * The buffer behind `for await`: pushes between pulls are kept in order, and the end (or the
- * error) comes after everything buffered. It buffers nothing until an iterator exists, so a
- * callback-only stream does not grow memory.
+ * error) comes after everything buffered. It buffers nothing until an iteration starts, so a
+ * callback-only stream does not grow memory. Leaving the loop early (`break`) calls `onReturn`.
  */
 export const createQueue = <T>(onReturn: () => void) => {
   const buffer: T[] = []
-  let pull: ((result: IteratorResult<T>) => void) | undefined
-  let failPull: ((error: unknown) => void) | undefined
   let active = false
   let ended = false
   let failure: unknown
-  const done = { done: true, value: undefined } as const
-  const iterator: AsyncIterableIterator<T> = {
-    next() {
-      const value = buffer.shift()
-      if (value !== undefined) return Promise.resolve({ done: false, value })
-      if (failure) {
-        const error = failure
-        failure = undefined
-        return Promise.reject(error)
+  let wake = () => {}
+  async function* pull(): AsyncGenerator<T, void, undefined> {
+    try {
+      for (;;) {
+        while (buffer.length) yield buffer.shift() as T
+        if (failure) throw failure
+        if (ended) return
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
       }
-      if (ended) return Promise.resolve(done)
-      return new Promise((resolve, reject) => {
-        pull = resolve
-        failPull = reject
-      })
-    },
-    return() {
+    } finally {
       onReturn()
-      return Promise.resolve(done)
-    },
-    [Symbol.asyncIterator]() {
-      return iterator
-    },
+    }
   }
   return {
     iterator() {
+      // Buffering starts here, not at the first next(): nothing pushed in between is lost.
       active = true
-      return iterator
+      return pull()
     },
     push(value: T) {
-      if (!active || ended) return
-      if (pull) pull({ done: false, value })
-      else buffer.push(value)
-      pull = undefined
+      if (active && !ended) buffer.push(value)
+      wake()
     },
-    /** Ends the iteration; an `error` is thrown by the pull after the buffered values. */
+    /** Ends the iteration; an `error` is thrown after the buffered values. */
     end(error?: unknown) {
       if (ended) return
       ended = true
-      if (pull && error) failPull?.(error)
-      else if (pull) pull(done)
-      else failure = error
-      pull = undefined
+      failure = error
+      wake()
     },
   }
 }

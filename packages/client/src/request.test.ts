@@ -28,7 +28,7 @@ describe('buildRequest', () => {
   const url = 'http://127.0.0.1:1/s?x=1'
 
   it('sends the method and body on the first request', async () => {
-    const [, init] = await buildRequest({ method: 'post', body: '{}' }, url, false, 0, '')
+    const [, init] = await buildRequest({ method: 'POST', body: '{}' }, url, false, 0, '')
     expect(init).toMatchObject({ method: 'POST', body: '{}', cache: 'no-store' })
   })
 

@@ -19,7 +19,8 @@ export const buildRequest = async (
   attempt: number,
   lastEventId: string,
 ): Promise<[string, RequestInit]> => {
-  const method = resuming ? 'GET' : (options.method ?? 'GET').toUpperCase()
+  // fetch normalizes the case of standard methods itself.
+  const method = resuming ? 'GET' : (options.method ?? 'GET')
   const given = options.headers
   const headers = new Headers(
     typeof given === 'function' ? await given({ url, method, attempt, lastEventId }) : given,
@@ -34,10 +35,10 @@ export const buildRequest = async (
     {
       method,
       headers,
-      body: resuming ? null : (options.body ?? null),
+      body: resuming ? null : options.body,
       // As EventSource: a cached or revalidated copy of a live stream is never right.
       cache: 'no-store',
-      ...(options.credentials && { credentials: options.credentials }),
+      credentials: options.credentials,
     },
   ]
 }

@@ -41,16 +41,6 @@ describe('createStore', () => {
     expect(listener).toHaveBeenCalledOnce()
   })
 
-  it('keeps a double subscription of one function until both unsubscribe', () => {
-    const store = createStore(initial)
-    const listener = vi.fn()
-    const first = store.subscribe(listener)
-    store.subscribe(listener)
-    first()
-    store.set({ events: 1 })
-    expect(listener).toHaveBeenCalledOnce()
-  })
-
   it('keeps notifying when one listener throws', () => {
     const store = createStore(initial)
     const after = vi.fn()

@@ -18,12 +18,9 @@ export const createStore = (initial: EventStreamSnapshot) => {
       }
     },
     subscribe(listener: () => void) {
-      // A wrapper per call, so subscribing one function twice needs two unsubscribes (as React's
-      // StrictMode double mount does).
-      const entry = () => listener()
-      listeners.add(entry)
+      listeners.add(listener)
       return () => {
-        listeners.delete(entry)
+        listeners.delete(listener)
       }
     },
   }

@@ -23,8 +23,8 @@ export function createEventStream(
   const fetcher = options.fetch ?? globalThis.fetch
   const idleMs = options.idleTimeoutMs ?? 45_000
   const maxAttempts = options.maxAttempts ?? 10
-  const maxElapsedMs = options.maxElapsedMs ?? Number.POSITIVE_INFINITY
-  const post = (options.method ?? 'GET').toUpperCase() !== 'GET'
+  const maxElapsedMs = options.maxElapsedMs ?? Infinity
+  const post = !/^get$/i.test(options.method ?? 'GET')
   let lastId = options.lastEventId ?? ''
   let url: string
   let resuming = false
@@ -36,9 +36,7 @@ export function createEventStream(
   }
   // Parsed ids never hold these; a given one would make every request throw.
   if (/[\0\r\n]/.test(lastId))
-    throw new UnbrokenClientError('invalid-argument', 'lastEventId contains NUL, CR or LF')
-  if (typeof fetcher !== 'function')
-    throw new UnbrokenClientError('invalid-argument', 'No fetch: pass options.fetch')
+    throw new UnbrokenClientError('invalid-argument', 'lastEventId has NUL, CR or LF')
 
   const life = new AbortController()
   const store = createStore({
@@ -62,7 +60,6 @@ export function createEventStream(
   let bytes = 0
   let closed = false
   let hint: number | undefined
-  let response: Response | undefined
 
   // A throwing callback stops the stream (the error says which) instead of being retried.
   const call = <K extends Callback>(
@@ -96,7 +93,7 @@ export function createEventStream(
   const onAbort = () =>
     end(
       'aborted',
-      new UnbrokenClientError('aborted', 'The signal aborted the stream.', {
+      new UnbrokenClientError('aborted', 'Aborted', {
         cause: signal?.reason,
       }),
     )
@@ -115,7 +112,7 @@ export function createEventStream(
         timer = setTimeout(
           () =>
             ac.abort(
-              new UnbrokenClientError('idle-timeout', `No data for ${idleMs} ms; resuming.`, {
+              new UnbrokenClientError('idle-timeout', `No data for ${idleMs} ms`, {
                 retryable: true,
               }),
             ),
@@ -130,7 +127,6 @@ export function createEventStream(
       const [target, init] = await buildRequest(options, url, resuming, failures, lastId)
       const sent = Date.now()
       const res = await fetcher(target, { ...init, signal: ac.signal })
-      response = res
       if (res.status !== 200 || !isEventStream(res.headers.get('content-type'))) {
         hint = parseRetryAfter(res.headers.get('retry-after'), Date.now())
         return await responseError(res, resuming)
@@ -172,7 +168,8 @@ export function createEventStream(
       store.set({ status: 'open', url })
       call('onOpen', res)
       const reader = res.body?.getReader()
-      for (let first = true; reader; first = false) {
+      let firstByteMs: number | undefined
+      while (reader) {
         const { done, value } = await reader.read()
         if (done) break
         arm()
@@ -184,10 +181,10 @@ export function createEventStream(
           bytes,
           events,
           lastEventId: lastId,
-          ...(first && { timeToFirstByteMs: Date.now() - sent }),
+          timeToFirstByteMs: (firstByteMs ??= Date.now() - sent),
         })
         if (last?.type === 'auth-expired')
-          return new UnbrokenClientError('auth', 'The server sent auth-expired.', {
+          return new UnbrokenClientError('auth', 'auth-expired', {
             serverCode: 'auth-expired',
           })
         if (last?.type === 'error') {
@@ -198,21 +195,21 @@ export function createEventStream(
             body = { message: last.data }
           }
           hint = Number(body.retryAfterMs) || undefined
-          return new UnbrokenClientError('server-error', `Server error: ${body.message}`, {
+          return new UnbrokenClientError('server-error', `${body.message}`, {
             serverCode: body.code,
             retryable: body.retryable === true,
           })
         }
         if (last) return undefined
       }
-      return new UnbrokenClientError('network', 'The stream ended before a terminal event.', {
+      return new UnbrokenClientError('network', 'No terminal event', {
         retryable: true,
       })
     } catch (error) {
       if (ac.signal.reason instanceof UnbrokenClientError) return ac.signal.reason
       return error instanceof UnbrokenClientError
         ? error
-        : new UnbrokenClientError('network', `Connection failed: ${error}`, {
+        : new UnbrokenClientError('network', `${error}`, {
             cause: error,
             retryable: true,
           })
@@ -222,25 +219,6 @@ export function createEventStream(
       // Releases the socket on every exit path (after `done`, on errors) and stops the body reader.
       ac.abort()
     }
-  }
-
-  const refresh = async (failure: UnbrokenClientError) => {
-    const reason = failure.serverCode === 'auth-expired' ? 'auth-expired' : 'unauthorized'
-    const hook = options.onAuthRequired
-    if (!hook || (failure.status !== 401 && reason === 'unauthorized')) return failure
-    if (refreshed)
-      return new UnbrokenClientError(
-        'auth',
-        'Still unauthorized right after onAuthRequired refreshed the credentials.',
-        { cause: failure, status: failure.status },
-      )
-    refreshed = true
-    try {
-      await hook({ reason, response: reason === 'unauthorized' ? response : undefined })
-    } catch (cause) {
-      return new UnbrokenClientError('auth', 'onAuthRequired failed.', { cause })
-    }
-    return undefined
   }
 
   const run = async () => {
@@ -253,13 +231,24 @@ export function createEventStream(
       let error = failure
       let retry = failure.retryable
       let refreshedNow = false
-      if (failure.code === 'auth') {
-        const refused = await refresh(failure)
-        if (closed) return
-        if (refused) error = refused
+      // 401 or auth-expired: refresh once, then resume at once (not a failed attempt, no backoff).
+      // A 403, no hook, or another expiry before any event arrived fails.
+      const expired = failure.serverCode === 'auth-expired'
+      if (options.onAuthRequired && (expired || status === 401)) {
+        if (refreshed)
+          error = new UnbrokenClientError('auth', 'Unauthorized again after onAuthRequired', {
+            cause: failure,
+            status,
+          })
         else {
-          retry = true
-          refreshedNow = true
+          refreshed = retry = refreshedNow = true
+          try {
+            await options.onAuthRequired({ reason: expired ? 'auth-expired' : 'unauthorized' })
+          } catch (cause) {
+            error = new UnbrokenClientError('auth', 'onAuthRequired failed', { cause })
+            retry = false
+          }
+          if (closed) return
         }
       }
       // Never re-send a body that may have started work (a second LLM generation): resume by
@@ -268,7 +257,7 @@ export function createEventStream(
         retry = false
         error = new UnbrokenClientError(
           'resume-failed',
-          `Cannot resume: the ${options.method} response had no Content-Location, and re-sending it could start a second generation. Pass resumeUrl, or opt in via shouldRetry.`,
+          'No Content-Location to resume at (see resumeUrl)',
           { cause: failure, status },
         )
       }
@@ -283,7 +272,7 @@ export function createEventStream(
         retry = false
         error = new UnbrokenClientError(
           'retries-exhausted',
-          `Gave up after ${failures} failed attempts: ${failure.message}`,
+          `Gave up after ${failures} attempts: ${failure.message}`,
           { cause: failure, status },
         )
       }
@@ -292,7 +281,8 @@ export function createEventStream(
         retry
       if (decision === false) return end('error', error)
       if (typeof decision === 'number') delayMs = decision
-      delayMs = Math.min(Math.max(delayMs, 0), MAX_TIMER_MS)
+      // setTimeout takes a negative delay as 0, but one above 2^31−1 as 1 ms.
+      delayMs = Math.min(delayMs, MAX_TIMER_MS)
       store.set({ status: 'reconnecting', attempt: failures, error: failure })
       call('onReconnect', { attempt: failures, delayMs, error: failure })
       await wait(delayMs, life.signal)

@@ -42,7 +42,6 @@ export interface ReconnectInfo {
 export interface AuthContext {
   /** `unauthorized` for a 401 response, `auth-expired` for the protocol v1 event. */
   readonly reason: 'unauthorized' | 'auth-expired'
-  readonly response: Response | undefined
 }
 
 /** Passed to `onClose`, once, when the stream ends for good. */
