@@ -132,6 +132,18 @@ describe('fault proxy', () => {
     expect(got.equals(payload)).toBe(true)
   })
 
+  it('delivers everything once an open-ended stall is released', async () => {
+    const payload = bytes(32_000)
+    const { proxy } = await setup(payload, { stallAt: 100 })
+    const client = request(proxy.port)
+    const connection = await waitFor(() => proxy.connections[0])
+    await waitFor(() => connection.received === payload.length)
+    expect(connection.delivered).toBe(100)
+    connection.release()
+    const { bytes: got } = await client.received
+    expect(got.equals(payload)).toBe(true)
+  })
+
   it('delivers 1-byte segments, one write each, with multi-byte text intact', async () => {
     const payload = Buffer.from('héllo wörld ✓ 😀 日本語 '.repeat(40))
     const { proxy } = await setup(payload, { segmentBytes: 1 })

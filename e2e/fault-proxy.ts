@@ -16,7 +16,7 @@ export type FaultPlan = {
   cutAt?: number | undefined
   /** After this many downstream bytes, stop forwarding; the sockets stay open. */
   stallAt?: number | undefined
-  /** How long a stall lasts; omitted means until the connection is closed by one side. */
+  /** How long a stall lasts; omitted means until `release()` or until either side closes. */
   stallMs?: number | undefined
   /** Deliver downstream in writes of at most this many bytes, each flushed before the next. */
   segmentBytes?: number | undefined
@@ -50,6 +50,8 @@ export type ProxiedConnection = {
   readonly cut: boolean
   /** Set once both sockets are gone. */
   readonly closed: boolean
+  /** Ends an open-ended stall: the held bytes, and the rest, flow again. */
+  release(): void
 }
 
 export type FaultProxyOptions = {
@@ -124,6 +126,7 @@ class Connection implements ProxiedConnection {
   #queued = 0
   #upstreamEnded = false
   #planned = false
+  #released = false
   #headBytes = ''
   #wake: (() => void) | undefined
   readonly #options: FaultProxyOptions
@@ -182,6 +185,11 @@ class Connection implements ProxiedConnection {
     this.#notify()
   }
 
+  release() {
+    this.#released = true
+    this.#notify()
+  }
+
   destroy() {
     if (this.closed) return
     this.closed = true
@@ -232,11 +240,10 @@ class Connection implements ProxiedConnection {
       if (!stalled && stallAt !== undefined && this.delivered >= stallAt) {
         stalled = true
         if (stallMs === undefined) {
-          // Stalled for good: hold the bytes until one side gives up and closes.
-          while (!this.#done()) await this.#waitForChange()
-          return
-        }
-        await sleep(stallMs)
+          // Hold the bytes until the test releases them or one side gives up and closes. A
+          // paused socket cannot see the server close, so the test, not the proxy, decides.
+          while (!this.#done() && !this.#released) await this.#waitForChange()
+        } else await sleep(stallMs)
         continue
       }
       const chunk = this.#queue[0]
