@@ -50,11 +50,10 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 01 Jan 2020 00:00:00 GMT', Date.now())).toBe(0)
   })
 
-  it('ignores a missing or unreadable value', () => {
-    expect(parseRetryAfter(null, 0)).toBeUndefined()
-    expect(parseRetryAfter('', 0)).toBeUndefined()
-    expect(parseRetryAfter('soon', 0)).toBeUndefined()
-    expect(parseRetryAfter('-5', 0)).toBeUndefined()
+  it('gives 0 for a missing or unreadable value', () => {
+    expect([null, '', 'soon', '-5', '1.5'].map((value) => parseRetryAfter(value, 0))).toEqual([
+      0, 0, 0, 0, 0,
+    ])
   })
 })
 

@@ -17,14 +17,13 @@ export const backoffDelay = (
   random: () => number,
 ): number => random() * Math.min(Math.max(maxMs, base), base * multiplier ** (failures - 1))
 
-/** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); `undefined` when absent or bad. */
-export const parseRetryAfter = (value: string | null, now: number): number | undefined => {
-  const text = value?.trim()
-  if (!text) return undefined
+/** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); 0 when absent or unreadable. */
+export const parseRetryAfter = (value: string | null, now: number): number => {
+  const text = value?.trim() ?? ''
   // Date.parse also takes "-5" or "12.5" as dates; an HTTP-date always names a day and a month.
-  const ms = /^\d+$/.test(text) ? +text * 1000 : /[a-z]/i.test(text) ? Date.parse(text) - now : NaN
-  // A date in the past means "now"; NaN (neither form) stays undefined.
-  return ms < 0 ? 0 : ms >= 0 ? ms : undefined
+  const ms = /^\d+$/.test(text) ? +text * 1000 : /[a-z]/i.test(text) ? Date.parse(text) - now : 0
+  // A date in the past means "now"; an unreadable date (NaN) means no hint.
+  return ms > 0 ? ms : 0
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts, and never leaves a timer behind. */

@@ -76,7 +76,7 @@ describe('auth refresh', () => {
   it('fails with a clear auth error on a second 401 right after a refresh', async () => {
     const { error, refreshes, tokens } = await run((_, res) => res.writeHead(401).end())
     expect(error).toMatchObject({ code: 'auth', status: 401 })
-    expect(error?.message).toContain('again after onAuthRequired')
+    expect(error?.message).toContain('Still unauthorized')
     expect(refreshes).toHaveLength(1)
     expect(tokens).toHaveLength(2)
   })

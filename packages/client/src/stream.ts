@@ -59,7 +59,7 @@ export function createEventStream(
   let events = 0
   let bytes = 0
   let closed = false
-  let hint: number | undefined
+  let hint = 0
 
   // A throwing callback stops the stream (the error says which) instead of being retried.
   const call = <K extends Callback>(
@@ -121,7 +121,7 @@ export function createEventStream(
         ;(timer as { unref?: () => void }).unref?.()
       }
     }
-    hint = undefined
+    hint = 0
     try {
       arm()
       const [target, init] = await buildRequest(options, url, resuming, failures, lastId)
@@ -188,14 +188,18 @@ export function createEventStream(
             serverCode: 'auth-expired',
           })
         if (last?.type === 'error') {
-          let body: { code?: string; message?: string; retryable?: boolean; retryAfterMs?: number }
+          // Protocol v1 error JSON; anything else is a non-retryable failure that says what it got.
+          let body: {
+            code?: string
+            message?: string
+            retryable?: boolean
+            retryAfterMs?: number
+          } = {}
           try {
-            body = JSON.parse(last.data)
-          } catch {
-            body = { message: last.data }
-          }
-          hint = Number(body.retryAfterMs) || undefined
-          return new UnbrokenClientError('server-error', `${body.message}`, {
+            body = JSON.parse(last.data) ?? {}
+          } catch {}
+          hint = Number(body.retryAfterMs) || 0
+          return new UnbrokenClientError('server-error', body.message ?? last.data, {
             serverCode: body.code,
             retryable: body.retryable === true,
           })
@@ -235,31 +239,28 @@ export function createEventStream(
       // A 403, no hook, or another expiry before any event arrived fails.
       const expired = failure.serverCode === 'auth-expired'
       if (options.onAuthRequired && (expired || status === 401)) {
-        if (refreshed)
-          error = new UnbrokenClientError('auth', 'Unauthorized again after onAuthRequired', {
-            cause: failure,
+        try {
+          // A second 401 or expiry before any event means the refresh did not help.
+          if (refreshed) throw failure
+          refreshed = true
+          await options.onAuthRequired({ reason: expired ? 'auth-expired' : 'unauthorized' })
+          retry = refreshedNow = true
+        } catch (cause) {
+          error = new UnbrokenClientError('auth', 'Still unauthorized after onAuthRequired', {
+            cause,
             status,
           })
-        else {
-          refreshed = retry = refreshedNow = true
-          try {
-            await options.onAuthRequired({ reason: expired ? 'auth-expired' : 'unauthorized' })
-          } catch (cause) {
-            error = new UnbrokenClientError('auth', 'onAuthRequired failed', { cause })
-            retry = false
-          }
-          if (closed) return
         }
+        if (closed) return
       }
       // Never re-send a body that may have started work (a second LLM generation): resume by
       // GET, or re-send only when the server said it did not process the request.
       if (retry && !resuming && post && (opened || !RESENDABLE_STATUS.includes(status as number))) {
         retry = false
-        error = new UnbrokenClientError(
-          'resume-failed',
-          'No Content-Location to resume at (see resumeUrl)',
-          { cause: failure, status },
-        )
+        error = new UnbrokenClientError('resume-failed', 'No Content-Location (see resumeUrl)', {
+          cause: failure,
+          status,
+        })
       }
       // A refresh resumes at once: it is not a failed attempt and needs no backoff.
       if (retry && refreshedNow) continue
@@ -267,7 +268,7 @@ export function createEventStream(
       failures++
       if (failures === 1) streakStart = now
       const elapsedMs = now - streakStart
-      let delayMs = Math.max(hint ?? 0, backoffDelay(failures, base, backoff, random))
+      let delayMs = Math.max(hint, backoffDelay(failures, base, backoff, random))
       if (retry && (failures >= maxAttempts || elapsedMs + delayMs > maxElapsedMs)) {
         retry = false
         error = new UnbrokenClientError(
