@@ -1,3 +1,4 @@
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises'
 import type { EventInput, EventLog, Producer } from '@unbroken/server'
 import type { ComparableEvent } from '../support/compare'
 
@@ -34,15 +35,16 @@ export function sourceEvents(count: number): EventInput[] {
 }
 
 /**
- * A producer that appends `events`, yielding to the event loop every `batch` events so that
- * readers attach, replay and tail while it is still running (a live stream, not a finished one).
+ * A producer that appends `events`, pausing every `batch` events (one event-loop turn, or
+ * `pauseMs`) so that readers attach, replay and tail while it is still running: a live stream,
+ * like an LLM generating tokens, not a finished one.
  */
-export function produce(events: readonly EventInput[], { batch = 25 } = {}): Producer {
+export function produce(events: readonly EventInput[], { batch = 25, pauseMs = 0 } = {}): Producer {
   return async (stream) => {
     for (const [index, event] of events.entries()) {
       if (stream.signal.aborted) return
       await stream.send(event)
-      if (index % batch === batch - 1) await new Promise((resolve) => setImmediate(resolve))
+      if (index % batch === batch - 1) await (pauseMs > 0 ? sleep(pauseMs) : setImmediate())
     }
   }
 }

@@ -1,0 +1,49 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+
+const ROOT = `${import.meta.dirname}/../..`
+const INSTANCE = `${import.meta.dirname}/instance.ts`
+
+export type Instance = {
+  readonly port: number
+  readonly origin: string
+  /** SIGKILL: the process dies mid-write, as in a crash or an OOM kill. */
+  kill(): Promise<void>
+}
+
+/** Starts `instance.ts` in a child process and resolves once it listens (bounded: 30 s). */
+export async function startInstance(env: Record<string, string>): Promise<Instance> {
+  // Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild
+  // that would survive the SIGKILL meant for it.
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@unbroken/source', INSTANCE],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const exited = once(child, 'exit')
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const first = await Promise.race([once(lines, 'line'), exited.then(() => undefined)])
+  clearTimeout(timer)
+  if (!first) throw new Error(`instance exited before listening: ${stderr.trim()}`)
+  const { port } = JSON.parse(String(first[0])) as { port: number }
+  return {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await exited
+      }
+    },
+  }
+}

@@ -1,0 +1,136 @@
+import { createEventStream, type EventStreamOptions } from '@unbroken/client'
+import { createRedisEventLog } from '@unbroken/redis'
+import type { EventLog } from '@unbroken/server'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type RedisServer, startRedisServer } from '../../packages/redis/test/redis-server'
+import { assertSameEvents, type ComparableEvent } from '../support/compare'
+import { collect } from '../support/read'
+import { type Instance, startInstance } from './child'
+import { readLog, sourceEvents } from './source'
+
+const SOURCE = sourceEvents(2_000).map(({ event, data }) => ({ type: event ?? 'message', data }))
+// Killed after this many events: mid-stream, with most of the generation still to come.
+const KILL_AFTER = 300
+
+// While an instance is down, retry every 100 ms for up to 30 s: longer than a restart takes.
+const patient: EventStreamOptions = { maxAttempts: 300, shouldRetry: ({ retry }) => retry && 100 }
+
+const instances: Instance[] = []
+const start = async (env: Record<string, string>) => {
+  const instance = await startInstance(env)
+  instances.push(instance)
+  return instance
+}
+afterEach(async () => {
+  await Promise.all(instances.splice(0).map((instance) => instance.kill()))
+})
+
+/** Kills `instance` once the reader has `KILL_AFTER` events, then starts its replacement on the same port. */
+function restartMidStream(instance: Instance, env: Record<string, string>) {
+  let restarted: Promise<Instance> | undefined
+  let seen = 0
+  return {
+    onEvent: () => {
+      if (++seen !== KILL_AFTER) return
+      restarted = instance.kill().then(() => start({ ...env, PORT: String(instance.port) }))
+    },
+    restarted: () => restarted,
+  }
+}
+
+const streamIdOf = (url: string) => new URL(url, 'http://x').pathname.split('/').pop() ?? ''
+const withoutIds = (events: readonly ComparableEvent[]) =>
+  events.map(({ type, data }) => ({ type, data }))
+
+describe('a server restart with the memory log', () => {
+  it('fails the resume with a clear resume-failed (404), never a hang', {
+    timeout: 60_000,
+  }, async () => {
+    const first = await start({})
+    const restart = restartMidStream(first, {})
+    const stream = createEventStream(`${first.origin}/streams`, {
+      method: 'POST',
+      ...patient,
+      onEvent: restart.onEvent,
+    })
+    const { events, error, snapshot } = await collect(stream, { timeoutMs: 40_000 })
+    await restart.restarted()
+    expect(error).toMatchObject({ code: 'resume-failed', status: 404 })
+    expect(snapshot.closeReason).toBe('error')
+    expect(events.length).toBeGreaterThanOrEqual(KILL_AFTER)
+    expect(withoutIds(events)).toEqual(SOURCE.slice(0, events.length))
+  })
+})
+
+describe('a restart of the serving instance with the Redis log', () => {
+  let redis: RedisServer | undefined
+  let log: EventLog
+  let env: Record<string, string>
+
+  beforeAll(async () => {
+    redis = await startRedisServer()
+    if (!redis) return
+    env = { REDIS_URL: redis.url, KEY_PREFIX: `e2e-${process.pid}:`, LEASE_MS: '1000' }
+    log = createRedisEventLog({ url: redis.url, keyPrefix: env.KEY_PREFIX })
+  })
+  afterAll(async () => {
+    await log?.close()
+    await redis?.stop()
+  })
+
+  it('resumes with nothing lost when the producer runs in another process', {
+    timeout: 60_000,
+  }, async (context) => {
+    if (!redis) return context.skip('redis-server is not installed')
+    const [producing, serving] = await Promise.all([start(env), start(env)])
+    const { url } = (await (
+      await fetch(`${producing.origin}/start`, { method: 'POST' })
+    ).json()) as { url: string }
+    const restart = restartMidStream(serving, env)
+    const stream = createEventStream(`${serving.origin}${url}`, {
+      ...patient,
+      onEvent: restart.onEvent,
+    })
+    const { events, error } = await collect(stream, { timeoutMs: 40_000 })
+    expect(await restart.restarted()).toBeDefined()
+    expect(error).toBeUndefined()
+    assertSameEvents(
+      { scenario: 'Redis log, serving instance restarted' },
+      await readLog(log, streamIdOf(url)),
+      events,
+    )
+    expect(withoutIds(events.slice(0, -1))).toEqual(SOURCE)
+  })
+
+  it('delivers what was produced before the restart, then producer-lost, when the producer died with it', {
+    timeout: 60_000,
+  }, async (context) => {
+    if (!redis) return context.skip('redis-server is not installed')
+    const serving = await start(env)
+    const restart = restartMidStream(serving, env)
+    const stream = createEventStream(`${serving.origin}/streams`, {
+      method: 'POST',
+      ...patient,
+      onEvent: restart.onEvent,
+    })
+    const { events, error } = await collect(stream, { timeoutMs: 40_000 })
+    expect(await restart.restarted()).toBeDefined()
+    expect(error).toMatchObject({ code: 'server-error', serverCode: 'producer-lost' })
+    const logged = await readLogged(log, streamIdOf(stream.url))
+    assertSameEvents({ scenario: 'Redis log, producing instance restarted' }, logged, events)
+    expect(events.length).toBeGreaterThanOrEqual(KILL_AFTER)
+    expect(withoutIds(events)).toEqual(SOURCE.slice(0, events.length))
+  })
+})
+
+/** Everything the log kept of a stream whose producer died: the read ends with `producer-lost`. */
+async function readLogged(log: EventLog, streamId: string): Promise<ComparableEvent[]> {
+  const events: ComparableEvent[] = []
+  try {
+    for await (const { id, event, data } of log.read(streamId))
+      events.push({ type: event ?? 'message', id, data })
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'producer-lost') throw error
+  }
+  return events
+}
