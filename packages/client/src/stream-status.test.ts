@@ -149,6 +149,18 @@ describe('statuses that are retried', () => {
   })
 })
 
+describe('limits', () => {
+  it('fails with event-too-large, without a retry, when an event outgrows maxEventBytes', async () => {
+    server = await startServer((_, res) => {
+      openStream(res)
+      res.end(formatEvent({ id: '1', data: 'x'.repeat(2000) }))
+    })
+    const { error } = await collect(createEventStream(`${server.origin}/s`, { maxEventBytes: 100 }))
+    expect(error).toMatchObject({ code: 'event-too-large' })
+    expect(server.requests).toHaveLength(1)
+  })
+})
+
 describe('when resuming', () => {
   it.each([404, 410])('fails on %i with resume-failed and the server code', async (code) => {
     server = await startServer((_, res, index) => {

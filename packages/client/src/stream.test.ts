@@ -52,6 +52,22 @@ describe('createEventStream', () => {
     expect(server.requests[0]?.lastEventId).toBeUndefined()
   })
 
+  it('moves the snapshot through open, reconnecting, open and closed across a drop', async () => {
+    server = await startServer((_, res, index) => {
+      if (index === 1) return threeThenDone(_, res)
+      openStream(res)
+      res.write(formatEvent({ id: '1', event: 'delta', data: 'a' }), () => res.destroy())
+    })
+    const stream = createEventStream(`${server.origin}/s`, { backoff: { initialMs: 0 } })
+    const statuses = [stream.getSnapshot().status]
+    stream.subscribe(() => {
+      const { status } = stream.getSnapshot()
+      if (status !== statuses.at(-1)) statuses.push(status)
+    })
+    await collect(stream)
+    expect(statuses).toEqual(['connecting', 'open', 'reconnecting', 'open', 'closed'])
+  })
+
   it('publishes a closed snapshot with counters once done', async () => {
     server = await startServer(threeThenDone)
     const stream = createEventStream(`${server.origin}/s`)

@@ -38,7 +38,9 @@ export function createEventStream(
   if (/[\0\r\n]/.test(lastId))
     throw new UnbrokenClientError('invalid-argument', 'lastEventId has NUL, CR or LF')
 
+  // Aborted by end(): it stops the backoff wait; `connection` is the current attempt's.
   const life = new AbortController()
+  let connection: AbortController | undefined
   const store = createStore({
     status: 'connecting',
     lastEventId: lastId,
@@ -78,6 +80,7 @@ export function createEventStream(
     closed = true
     signal?.removeEventListener('abort', onAbort)
     life.abort(error)
+    connection?.abort()
     store.set({ status: 'closed', closeReason, ...(error && { error }) })
     queue.end(error)
     // The stream is over: a throwing onError/onClose has nothing left to stop, and rethrowing
@@ -101,9 +104,9 @@ export function createEventStream(
 
   // One connection. Resolves `undefined` after the terminal event, else the error that ended it.
   const connect = async (): Promise<UnbrokenClientError | undefined> => {
+    // end() aborts the current connection through `connection`.
     const ac = new AbortController()
-    const stop = () => ac.abort()
-    life.signal.addEventListener('abort', stop)
+    connection = ac
     let timer: ReturnType<typeof setTimeout> | undefined
     // The watchdog: any byte re-arms it, so keepalive comments prove the connection alive.
     const arm = () => {
@@ -219,15 +222,14 @@ export function createEventStream(
           })
     } finally {
       clearTimeout(timer)
-      life.signal.removeEventListener('abort', stop)
       // Releases the socket on every exit path (after `done`, on errors) and stops the body reader.
       ac.abort()
     }
   }
 
   const run = async () => {
-    for (let connection = 0; !closed; connection++) {
-      if (connection) store.set({ reconnects: connection })
+    for (let count = 0; !closed; count++) {
+      if (count) store.set({ reconnects: count })
       const failure = await connect()
       if (closed) return
       if (!failure) return end('done')
