@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import {
   createEventHub,
   createMemoryEventLog,
@@ -10,6 +10,7 @@ import {
   type ResumableStreams,
   type ResumableStreamsOptions,
 } from '@unbroken/server'
+import { closeAfterResponse } from '../support/connection-close'
 import { type Listening, listen } from '../support/http'
 
 export type RegistryServer = Listening & {
@@ -56,17 +57,4 @@ export async function startRegistryServer(
       await server.close()
     },
   }
-}
-
-/**
- * Answers with `Connection: close`, so that no request reuses a pooled connection: the fault proxy
- * picks its plan per TCP connection, and a run's cuts must apply to that run's own requests.
- */
-function closeAfterResponse(res: ServerResponse) {
-  const writeHead = res.writeHead.bind(res) as (
-    status: number,
-    headers?: OutgoingHttpHeaders,
-  ) => ServerResponse
-  res.writeHead = ((status: number, headers?: OutgoingHttpHeaders) =>
-    writeHead(status, { ...headers, connection: 'close' })) as ServerResponse['writeHead']
 }

@@ -3,9 +3,9 @@ import { createRedisEventLog } from '@unbroken/redis'
 import type { EventLog } from '@unbroken/server'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../packages/redis/test/redis-server'
+import { type Child as Instance, startChild } from '../support/child'
 import { assertSameEvents, type ComparableEvent } from '../support/compare'
 import { collect } from '../support/read'
-import { type Instance, startInstance } from './child'
 import { readLog, sourceEvents } from './source'
 
 const SOURCE = sourceEvents(2_000).map(({ event, data }) => ({ type: event ?? 'message', data }))
@@ -15,9 +15,10 @@ const KILL_AFTER = 300
 // While an instance is down, retry every 100 ms for up to 30 s: longer than a restart takes.
 const patient: EventStreamOptions = { maxAttempts: 300, shouldRetry: ({ retry }) => retry && 100 }
 
+const INSTANCE = `${import.meta.dirname}/instance.ts`
 const instances: Instance[] = []
 const start = async (env: Record<string, string>) => {
-  const instance = await startInstance(env)
+  const instance = await startChild(INSTANCE, env)
   instances.push(instance)
   return instance
 }

@@ -3,22 +3,24 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 
 const ROOT = `${import.meta.dirname}/../..`
-const INSTANCE = `${import.meta.dirname}/instance.ts`
 
-export type Instance = {
+export type Child = {
   readonly port: number
   readonly origin: string
   /** SIGKILL: the process dies mid-write, as in a crash or an OOM kill. */
   kill(): Promise<void>
 }
 
-/** Starts `instance.ts` in a child process and resolves once it listens (bounded: 30 s). */
-export async function startInstance(env: Record<string, string>): Promise<Instance> {
+/**
+ * Runs the TypeScript server `script` (on workspace sources) in a child process and resolves once
+ * it prints `{"port":N}` on stdout (bounded: 30 s). A test can then kill it like a crash.
+ */
+export async function startChild(script: string, env: Record<string, string>): Promise<Child> {
   // Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild
   // that would survive the SIGKILL meant for it.
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@unbroken/source', INSTANCE],
+    ['--import', 'tsx', '--conditions=@unbroken/source', script],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -34,7 +36,7 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
   const first = await Promise.race([once(lines, 'line'), exited.then(() => undefined)])
   clearTimeout(timer)
-  if (!first) throw new Error(`instance exited before listening: ${stderr.trim()}`)
+  if (!first) throw new Error(`${script} exited before listening: ${stderr.trim()}`)
   const { port } = JSON.parse(String(first[0])) as { port: number }
   return {
     port,
