@@ -5,7 +5,7 @@ import { isNodeResponseGone, openNodeStream } from './node'
 import { count, DEFAULTS, resolveSettings } from './settings'
 import type { EventHub, EventHubOptions, EventWriterOptions } from './types'
 import { openWebStream } from './web'
-import type { HubContext, WriterHandle } from './writer'
+import type { HubContext, StreamWriter } from './writer'
 
 /**
  * Creates a hub: the owner of everything connections share (aggregate metrics, the keepalive
@@ -19,18 +19,17 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
       ? Number.POSITIVE_INFINITY
       : count('maxStreams', options.maxStreams)
   const metrics = createHubMetrics()
-  const open = new Set<WriterHandle>()
+  const open = new Set<StreamWriter>()
   let closing = false
 
   const context: HubContext = {
     metrics,
     keepAlive: createKeepAlive(),
-    release(handle, reason) {
-      if (!open.delete(handle)) return
+    release(writer, reason) {
+      if (!open.delete(writer)) return
       metrics.counters.activeStreams = open.size
       metrics.counters.disconnects[reason]++
-      if (metrics.observed)
-        metrics.emit({ type: 'stream-close', reason, stream: handle.writer.metrics() })
+      if (metrics.observed) metrics.emit({ type: 'stream-close', reason, stream: writer.metrics() })
     },
   }
 
@@ -48,7 +47,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     }
   }
 
-  function register(handle: WriterHandle): void {
+  function register(handle: StreamWriter): void {
     open.add(handle)
     metrics.counters.openedStreams++
     metrics.counters.activeStreams = open.size
@@ -59,18 +58,18 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   return {
     node(req, res, own?: EventWriterOptions) {
       admit()
-      const handle = openNodeStream(req, res, resolveSettings(options, own), context)
-      register(handle)
+      const writer = openNodeStream(req, res, resolveSettings(options, own), context)
+      register(writer)
       // The client may have left before the handler ran; its `close` event is then already past.
-      if (isNodeResponseGone(res)) handle.sinkClosed('client-closed')
-      return handle.writer
+      if (isNodeResponseGone(res)) writer.sinkClosed('client-closed')
+      return writer
     },
     web(request, own?: EventWriterOptions) {
       admit()
-      const { handle, response } = openWebStream(request, resolveSettings(options, own), context)
-      register(handle)
-      if (request.signal?.aborted === true) handle.sinkClosed('client-closed')
-      return { response, writer: handle.writer }
+      const { writer, response } = openWebStream(request, resolveSettings(options, own), context)
+      register(writer)
+      if (request.signal?.aborted === true) writer.sinkClosed('client-closed')
+      return { response, writer }
     },
     metrics: () => metrics.snapshot(),
     onMetrics: (listener) => metrics.subscribe(listener),

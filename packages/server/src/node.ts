@@ -6,7 +6,7 @@
 import type { Http2ServerResponse } from 'node:http2'
 import type { WriterSettings } from './settings'
 import type { NodeRequest, NodeResponse } from './types'
-import { createWriter, type HubContext, type Sink, type WriterHandle } from './writer'
+import { type HubContext, type Sink, StreamWriter } from './writer'
 
 /** Opens an SSE response on `res`: status, headers, `setNoDelay`, then the writer. */
 export function openNodeStream(
@@ -14,7 +14,7 @@ export function openNodeStream(
   res: NodeResponse,
   settings: WriterSettings,
   hub: HubContext,
-): WriterHandle {
+): StreamWriter {
   const headers: Record<string, string> = {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -33,10 +33,10 @@ export function openNodeStream(
   }
   const header = req.headers['last-event-id']
   const lastEventId = Array.isArray(header) ? header[0] : header
-  let handle: WriterHandle | undefined
-  const sink = createNodeSink(res, (reason) => handle?.sinkClosed(reason))
-  handle = createWriter(sink, settings, hub, lastEventId)
-  return handle
+  const sink = new NodeSink(res as Http2ServerResponse)
+  const writer = new StreamWriter(sink, settings, hub, lastEventId)
+  sink.attach(writer)
+  return writer
 }
 
 /** True when the response can no longer carry bytes (closed before or while the handler ran). */
@@ -49,39 +49,51 @@ export function isNodeResponseGone(res: NodeResponse): boolean {
   return r.destroyed === true || r.writableEnded === true || r.socket?.destroyed === true
 }
 
-function createNodeSink(
-  res: NodeResponse,
-  onClose: (reason: 'client-closed' | 'error') => void,
-): Sink {
-  const out = res as Http2ServerResponse
-  let bytesWritten = 0
-  // `close` (not the request's) is the event that fires for every way a response ends, including
-  // after the body was consumed (dust-tt/dust#24357).
-  out.on('close', () => onClose('client-closed'))
-  // Without a listener a late socket error would crash the process.
-  out.on('error', () => onClose('error'))
-  return {
-    write(chunk) {
-      bytesWritten += Buffer.byteLength(chunk)
-      try {
-        return out.write(chunk)
-      } catch {
-        onClose('error')
-        return false
-      }
-    },
-    onDrain(listener) {
-      out.once('drain', listener)
-    },
-    end() {
-      out.end()
-    },
-    destroy() {
-      out.destroy()
-    },
-    schedule: process.nextTick,
-    get bytesWritten() {
-      return bytesWritten
-    },
+// A class for the same reason as the writer: no per-connection closures beyond the two listeners.
+class NodeSink implements Sink {
+  bytesWritten = 0
+  readonly #res: Http2ServerResponse
+  #writer: StreamWriter | undefined
+  #drainListener: (() => void) | undefined
+
+  constructor(res: Http2ServerResponse) {
+    this.#res = res
+  }
+
+  attach(writer: StreamWriter): void {
+    this.#writer = writer
+    // `close` (not the request's) is the event that fires for every way a response ends,
+    // including after the body was consumed (dust-tt/dust#24357).
+    this.#res.on('close', () => writer.sinkClosed('client-closed'))
+    // Without a listener a late socket error would crash the process.
+    this.#res.on('error', () => writer.sinkClosed('error'))
+  }
+
+  write(chunk: string): boolean {
+    this.bytesWritten += Buffer.byteLength(chunk)
+    try {
+      return this.#res.write(chunk)
+    } catch {
+      this.#writer?.sinkClosed('error')
+      return false
+    }
+  }
+
+  onDrain(writer: StreamWriter): void {
+    this.#drainListener ??= () => writer.drained()
+    this.#res.once('drain', this.#drainListener)
+  }
+
+  end(): void {
+    this.#res.end()
+  }
+
+  destroy(): void {
+    this.#res.destroy()
+  }
+
+  schedule(task: (writer: StreamWriter) => void, writer: StreamWriter): void {
+    // After the microtask queue drains: a producer awaiting each send still fills one batch.
+    process.nextTick(task, writer)
   }
 }

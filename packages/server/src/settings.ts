@@ -20,7 +20,10 @@ export interface WriterSettings {
 export const DEFAULTS = {
   retryMs: 1000,
   keepAliveMs: 15_000,
-  drainTimeoutMs: 10_000,
+  // Linux reports a socket writable only once a third of its auto-tuned send buffer (up to 4 MiB)
+  // is free, so a steady 100 KB/s reader can go ~13 s between drains; 30 s keeps such readers and
+  // still cuts a dead one, while userland buffering stays bounded by the high-water mark.
+  drainTimeoutMs: 30_000,
   highWaterMarkBytes: 1024 * 1024,
   authLeadMs: 5000,
 } as const

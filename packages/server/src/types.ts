@@ -53,7 +53,7 @@ export interface EventWriterOptions {
   readonly retryMs?: number | undefined
   /** Comment after this much silence, from the hub's one shared timer. Default 15000; 0 disables. */
   readonly keepAliveMs?: number | undefined
-  /** A backpressured connection that does not drain in this many ms is closed as `slow-client`. Default 10000. */
+  /** A backpressured connection that does not drain in this many ms is closed as `slow-client`. Default 30000. */
   readonly drainTimeoutMs?: number | undefined
   /** Bytes queued while waiting for drain beyond which the client is closed as `slow-client`. Default 1 MiB. */
   readonly highWaterMarkBytes?: number | undefined

@@ -3,27 +3,34 @@
  * route handlers, Bun, Deno and Workers. "Drain" here is the consumer pulling again.
  */
 import type { WriterSettings } from './settings'
-import { createWriter, type HubContext, type Sink, type WriterHandle } from './writer'
+import { type HubContext, type Sink, StreamWriter } from './writer'
 
 // Bytes the stream's own queue holds before the writer counts as backpressured; like Node's
 // default socket high-water mark, so both sinks throttle at the same depth.
 const QUEUE_BYTES = 16 * 1024
+
+// `process.nextTick` (Node, Bun, Deno) runs only after the microtask queue drains, so a producer
+// that awaits every send still has its burst coalesced into one chunk; a microtask would flush
+// before the producer's continuation, one event per chunk. Other runtimes get the microtask.
+const nextTick = (
+  globalThis as { process?: { nextTick?: <T>(task: (arg: T) => void, arg: T) => void } }
+).process?.nextTick
 
 /** Opens an SSE `Response` for `request`; the body ends when the writer closes. */
 export function openWebStream(
   request: Request,
   settings: WriterSettings,
   hub: HubContext,
-): { handle: WriterHandle; response: Response } {
+): { writer: StreamWriter; response: Response } {
   const encoder = new TextEncoder()
-  let handle: WriterHandle | undefined
+  let writer: StreamWriter | undefined
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined
-  let drainListener: (() => void) | undefined
+  let drainWaiter: StreamWriter | undefined
   let bytesWritten = 0
   let finished = false
   const onClose = (reason: 'client-closed' | 'ended') => {
     finished = true
-    handle?.sinkClosed(reason)
+    writer?.sinkClosed(reason)
   }
 
   const body = new ReadableStream<Uint8Array>(
@@ -32,9 +39,9 @@ export function openWebStream(
         controller = c
       },
       pull() {
-        const listener = drainListener
-        drainListener = undefined
-        listener?.()
+        const waiter = drainWaiter
+        drainWaiter = undefined
+        waiter?.drained()
       },
       cancel() {
         onClose('client-closed')
@@ -51,8 +58,8 @@ export function openWebStream(
       controller.enqueue(bytes)
       return (controller.desiredSize ?? 0) > 0
     },
-    onDrain(listener) {
-      drainListener = listener
+    onDrain(waiter) {
+      drainWaiter = waiter
     },
     end() {
       if (finished) return
@@ -73,7 +80,10 @@ export function openWebStream(
       }
       onClose('client-closed')
     },
-    schedule: queueMicrotask,
+    schedule(task, target) {
+      if (nextTick !== undefined) nextTick(task, target)
+      else queueMicrotask(() => task(target))
+    },
     get bytesWritten() {
       return bytesWritten
     },
@@ -90,7 +100,7 @@ export function openWebStream(
   })
   for (const [name, value] of Object.entries(settings.headers)) headers.set(name, value)
   const lastEventId = request.headers.get('last-event-id') ?? undefined
-  handle = createWriter(sink, settings, hub, lastEventId)
+  writer = new StreamWriter(sink, settings, hub, lastEventId)
   const response = new Response(body, { status: settings.status, headers })
-  return { handle, response }
+  return { writer, response }
 }

@@ -3,7 +3,14 @@ import type { KeepAlive, KeepAliveBucket, KeepAliveMember } from './keepalive'
 import { unref } from './keepalive'
 import type { HubMetrics } from './metrics'
 import { count, type WriterSettings } from './settings'
-import type { DisconnectReason, EventWriter, SendOutcome, SseEvent, StreamMetrics } from './types'
+import type {
+  DisconnectReason,
+  ErrorPayload,
+  EventWriter,
+  SendOutcome,
+  SseEvent,
+  StreamMetrics,
+} from './types'
 
 /**
  * Where bytes go. Node writes a `ServerResponse` directly; the web sink enqueues into a pull-based
@@ -12,14 +19,14 @@ import type { DisconnectReason, EventWriter, SendOutcome, SseEvent, StreamMetric
 export interface Sink {
   /** Hands a chunk over; `false` means backpressured: wait for `onDrain` before writing more. */
   write(chunk: string): boolean
-  /** Calls `listener` once when the transport can take more. */
-  onDrain(listener: () => void): void
-  /** Ends gracefully after what was written; the sink reports its close through its callback. */
+  /** Calls `writer.drained()` once when the transport can take more. */
+  onDrain(writer: StreamWriter): void
+  /** Ends gracefully after what was written; the sink then reports `sinkClosed`. */
   end(): void
   /** Drops the connection now (slow client, shutdown deadline). */
   destroy(): void
-  /** Runs `task` once the current synchronous burst of sends is over (same tick, no timer). */
-  schedule(task: () => void): void
+  /** Runs `task(writer)` once the current synchronous burst of sends is over (same tick, no timer). */
+  schedule(task: (writer: StreamWriter) => void, writer: StreamWriter): void
   readonly bytesWritten: number
 }
 
@@ -27,22 +34,7 @@ export interface Sink {
 export interface HubContext {
   readonly metrics: HubMetrics
   readonly keepAlive: KeepAlive
-  release(handle: WriterHandle, reason: DisconnectReason): void
-}
-
-/** The hub's grip on one writer: the public writer plus lifecycle hooks. */
-export interface WriterHandle {
-  readonly writer: EventWriter
-  /** Resolves once the transport is closed (or, for the web sink, handed its final chunk). */
-  readonly done: Promise<void>
-  /** The sink saw the connection end (client gone, socket error, or our own end completing). */
-  sinkClosed(reason: DisconnectReason): void
-  /** Ends with the `shutting-down` error and a `retry:` hint of `retryMs`. */
-  shutdown(retryMs: number, message: string): void
-  /** Cuts the connection now, whatever its state. */
-  destroy(): void
-  /** Writes the opening bytes and arms the expiry timers; called once the hub has registered it. */
-  start(): void
+  release(writer: StreamWriter, reason: DisconnectReason): void
 }
 
 const WRITTEN: Promise<SendOutcome> = Promise.resolve('written')
@@ -56,188 +48,218 @@ const FLUSH_AT = 64 * 1024
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
 const UNGRACEFUL: ReadonlySet<DisconnectReason> = new Set(['client-closed', 'slow-client', 'error'])
 
-/** Creates the writer over `sink`; nothing is written until `start()`. */
-export function createWriter(
-  sink: Sink,
-  settings: WriterSettings,
-  hub: HubContext,
-  lastEventId: string | undefined,
-): WriterHandle {
-  const counters = hub.metrics.counters
-  const controller = new AbortController()
-  const openedAt = Date.now()
-  const hwm = settings.highWaterMarkBytes
-  const flushAt = Math.min(FLUSH_AT, hwm)
-  let open = true
-  // Frames accepted but not yet handed to the sink: same-tick sends, or sends made during a drain wait.
-  let pending = ''
-  let scheduled = false
-  let draining = false
-  let drainStartedAt = 0
-  let drainPromise = WRITTEN
-  let resolveDrain: (outcome: SendOutcome) => void = noop
-  let drainTimer: ReturnType<typeof setTimeout> | undefined
-  let endTimer: ReturnType<typeof setTimeout> | undefined
-  let authTimer: ReturnType<typeof setTimeout> | undefined
-  let lifeTimer: ReturnType<typeof setTimeout> | undefined
-  let events = 0
-  let backpressureCount = 0
-  let backpressureMs = 0
-  let drainTimeouts = 0
-  let replayedEvents = 0
-  let resumed = false
-  let lastSentId: string | undefined
-  let closeReason: DisconnectReason | undefined
-  let resolveDone: () => void = noop
-  const done = new Promise<void>((resolve) => {
-    resolveDone = resolve
-  })
+/**
+ * One connection's writer. A class rather than a closure-built object: with thousands of idle
+ * connections, per-connection closures (one per method) cost more memory than the socket itself.
+ * The hub hands it out typed as `EventWriter`; the other public methods are the hub's lifecycle hooks.
+ */
+export class StreamWriter implements EventWriter, KeepAliveMember {
+  readonly signal: AbortSignal
+  readonly lastEventId: string | undefined
+  /** Resolves once the transport is closed (or, for the web sink, handed its final chunk). */
+  readonly done: Promise<void>
+  lastWriteTick = 0
 
-  const member: KeepAliveMember = { lastWriteTick: 0, keepAlive: heartbeat }
-  const bucket: KeepAliveBucket | undefined =
-    settings.keepAliveMs > 0 ? hub.keepAlive.add(member, settings.keepAliveMs) : undefined
+  readonly #sink: Sink
+  readonly #settings: WriterSettings
+  readonly #hub: HubContext
+  readonly #controller = new AbortController()
+  readonly #openedAt = Date.now()
+  readonly #flushAt: number
+  readonly #bucket: KeepAliveBucket | undefined
+  #open = true
+  // Frames accepted but not yet handed to the sink: same-tick sends, or sends during a drain wait.
+  #pending = ''
+  #scheduled = false
+  #draining = false
+  #drainStartedAt = 0
+  #drainPromise = WRITTEN
+  #resolveDrain: ((outcome: SendOutcome) => void) | undefined
+  #resolveDone: (() => void) | undefined
+  #drainTimer: ReturnType<typeof setTimeout> | undefined
+  #endTimer: ReturnType<typeof setTimeout> | undefined
+  #authTimer: ReturnType<typeof setTimeout> | undefined
+  #lifeTimer: ReturnType<typeof setTimeout> | undefined
+  #events = 0
+  #backpressureCount = 0
+  #backpressureMs = 0
+  #drainTimeouts = 0
+  #replayedEvents = 0
+  #resumed = false
+  #lastSentId: string | undefined
+  #closeReason: DisconnectReason | undefined
 
-  function writeToSink(chunk: string): boolean {
-    const before = sink.bytesWritten
-    const ok = sink.write(chunk)
-    counters.bytes += sink.bytesWritten - before
-    if (bucket !== undefined) member.lastWriteTick = bucket.tick
-    return ok
-  }
-
-  function enqueue(frame: string): Promise<SendOutcome> {
-    pending += frame
-    if (draining) {
-      // Only a producer that does not await `send` gets here repeatedly; past the mark it is
-      // the client that cannot keep up, and it resumes from the log later.
-      if (pending.length > hwm) {
-        abort('slow-client')
-        return CLOSED
-      }
-      return drainPromise
-    }
-    if (pending.length >= flushAt) flush()
-    else if (!scheduled) {
-      scheduled = true
-      sink.schedule(flushTask)
-    }
-    return WRITTEN
-  }
-
-  function flushTask(): void {
-    scheduled = false
-    flush()
-  }
-
-  function flush(): void {
-    if (!open || draining || pending === '') return
-    const chunk = pending
-    pending = ''
-    if (!writeToSink(chunk)) startDrain()
-  }
-
-  function startDrain(): void {
-    draining = true
-    drainStartedAt = Date.now()
-    backpressureCount++
-    counters.backpressureCount++
-    drainPromise = new Promise((resolve) => {
-      resolveDrain = resolve
+  constructor(
+    sink: Sink,
+    settings: WriterSettings,
+    hub: HubContext,
+    lastEventId: string | undefined,
+  ) {
+    this.#sink = sink
+    this.#settings = settings
+    this.#hub = hub
+    this.lastEventId = lastEventId
+    this.signal = this.#controller.signal
+    this.#flushAt = Math.min(FLUSH_AT, settings.highWaterMarkBytes)
+    this.done = new Promise<void>((resolve) => {
+      this.#resolveDone = resolve
     })
-    drainTimer = setTimeout(onDrainTimeout, settings.drainTimeoutMs)
-    unref(drainTimer)
-    sink.onDrain(onDrain)
+    this.#bucket =
+      settings.keepAliveMs > 0 ? hub.keepAlive.add(this, settings.keepAliveMs) : undefined
   }
 
-  function onDrain(): void {
-    if (!open || !draining) return
-    clearTimeout(drainTimer)
-    draining = false
-    const waited = Date.now() - drainStartedAt
-    backpressureMs += waited
-    counters.backpressureMs += waited
-    if (hub.metrics.observed) hub.metrics.emit({ type: 'backpressure', durationMs: waited })
-    const resolve = resolveDrain
-    resolveDrain = noop
-    // What queued during the wait goes out now; it may start the next wait, with a new promise.
-    flush()
-    resolve('written')
+  get closed(): boolean {
+    return !this.#open
   }
 
-  function onDrainTimeout(): void {
-    if (!open) return
-    drainTimeouts++
-    counters.drainTimeouts++
-    if (hub.metrics.observed) hub.metrics.emit({ type: 'drain-timeout' })
-    abort('slow-client')
+  send(event: SseEvent): Promise<SendOutcome> {
+    if (!this.#open) return CLOSED
+    const frame = formatEvent(event)
+    this.#events++
+    this.#hub.metrics.counters.events++
+    if (event.id !== undefined) this.#lastSentId = String(event.id)
+    return this.#enqueue(frame)
   }
 
-  function heartbeat(): void {
+  comment(text: string): Promise<SendOutcome> {
+    if (!this.#open) return CLOSED
+    return this.#enqueue(formatEvent({ comment: text }))
+  }
+
+  end(data = '{}'): Promise<void> {
+    if (!this.#open) return this.done
+    return this.#finish('ended', formatEvent({ event: 'done', data }))
+  }
+
+  fail(error: unknown): Promise<void> {
+    if (!this.#open) return this.done
+    try {
+      this.#settings.onError?.(error)
+    } catch {
+      // The error hook is for logging; its own failure must not cost the client its terminal event.
+    }
+    return this.#finish(
+      'error',
+      errorFrame(createErrorPayload(error, { expose: this.#settings.exposeErrors })),
+    )
+  }
+
+  close(reason: DisconnectReason = 'ended'): void {
+    if (UNGRACEFUL.has(reason)) this.#abort(reason)
+    else void this.#finish(reason, '')
+  }
+
+  metrics(): StreamMetrics {
+    return {
+      events: this.#events,
+      bytes: this.#sink.bytesWritten,
+      backpressureCount: this.#backpressureCount,
+      backpressureMs: this.#backpressureMs,
+      drainTimeouts: this.#drainTimeouts,
+      resumed: this.#resumed,
+      replayedEvents: this.#replayedEvents,
+      openedAt: this.#openedAt,
+      closeReason: this.#closeReason,
+    }
+  }
+
+  recordResume(): void {
+    if (this.#resumed) return
+    this.#resumed = true
+    this.#hub.metrics.counters.resumes++
+    if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'resume' })
+  }
+
+  recordReplayed(n: number): void {
+    count('replayed count', n)
+    this.#replayedEvents += n
+    this.#hub.metrics.counters.replayedEvents += n
+  }
+
+  /** Writes the opening `retry:` hint and comment at once (so proxies and the client see the response start), and arms the timers. */
+  start(): void {
+    this.#write(formatEvent({ comment: 'ok', retry: this.#settings.retryMs }))
+    if (this.#settings.expiresAt !== undefined) this.checkAuthExpiry()
+    if (this.#settings.maxDurationMs !== undefined) {
+      this.#lifeTimer = setTimeout(expireLifetime, this.#settings.maxDurationMs, this)
+      unref(this.#lifeTimer)
+    }
+  }
+
+  /** The sink saw the connection end: client gone, socket error, or our own end completing. */
+  sinkClosed(reason: DisconnectReason): void {
+    clearTimeout(this.#endTimer)
+    this.#abort(reason)
+    this.#resolveDone?.()
+  }
+
+  /** Ends with the retryable `shutting-down` error and a `retry:` hint of `retryMs`. */
+  shutdown(retryMs: number, message: string): void {
+    void this.#finish(
+      'shutdown',
+      errorFrame({ code: 'shutting-down', message, retryable: true, retryAfterMs: retryMs }),
+    )
+  }
+
+  /** Cuts the connection now, whatever its state. */
+  destroy(): void {
+    clearTimeout(this.#endTimer)
+    this.#abort('shutdown')
+    this.#sink.destroy()
+    this.#resolveDone?.()
+  }
+
+  /** The sink can take more: what queued during the wait goes out now. */
+  drained(): void {
+    if (!this.#open || !this.#draining) return
+    clearTimeout(this.#drainTimer)
+    this.#draining = false
+    const waited = Date.now() - this.#drainStartedAt
+    this.#backpressureMs += waited
+    this.#hub.metrics.counters.backpressureMs += waited
+    if (this.#hub.metrics.observed)
+      this.#hub.metrics.emit({ type: 'backpressure', durationMs: waited })
+    const resolve = this.#resolveDrain
+    this.#resolveDrain = undefined
+    // May start the next wait, with a new promise, before this one's senders hear `written`.
+    this.flush()
+    resolve?.('written')
+  }
+
+  /** Hands the pending batch to the sink, unless closed or waiting for drain. */
+  flush(): void {
+    this.#scheduled = false
+    if (!this.#open || this.#draining || this.#pending === '') return
+    const chunk = this.#pending
+    this.#pending = ''
+    this.#write(chunk)
+  }
+
+  keepAlive(): void {
     // Skipped while backpressured: a heartbeat would only queue behind the data that is stuck.
-    if (!open || draining || pending !== '') return
-    if (!writeToSink(HEARTBEAT)) startDrain()
+    if (!this.#open || this.#draining || this.#pending !== '') return
+    this.#write(HEARTBEAT)
   }
 
-  // Marks the writer closed; returns false if it already was.
-  function seal(reason: DisconnectReason): boolean {
-    if (!open) return false
-    open = false
-    closeReason = reason
-    clearTimeout(drainTimer)
-    clearTimeout(authTimer)
-    clearTimeout(lifeTimer)
-    if (bucket !== undefined) hub.keepAlive.remove(member, bucket)
-    return true
+  /** The drain wait ran out: the client is not reading, so it goes, and resumes later from the log. */
+  drainTimedOut(): void {
+    if (!this.#open) return
+    this.#drainTimeouts++
+    this.#hub.metrics.counters.drainTimeouts++
+    if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'drain-timeout' })
+    this.#abort('slow-client')
   }
 
-  function settle(reason: DisconnectReason, outcome: SendOutcome): void {
-    draining = false
-    const resolve = resolveDrain
-    resolveDrain = noop
-    resolve(outcome)
-    hub.release(handle, reason)
-    controller.abort(reason)
+  /** Ends the connection with a retryable `timeout` error at `maxDurationMs`. */
+  expireLifetime(): void {
+    const message = 'The connection reached its maximum lifetime; resume with Last-Event-ID.'
+    void this.#finish('timeout', errorFrame({ code: 'timeout', message, retryable: true }))
   }
 
-  function abort(reason: DisconnectReason): void {
-    if (!seal(reason)) return
-    pending = ''
-    sink.destroy()
-    settle(reason, 'closed')
-    resolveDone()
-  }
-
-  // Graceful close: queued frames and the terminal frame go out even while backpressured (the
-  // transport buffers them); a client that never reads them is cut after `drainTimeoutMs`.
-  function finish(reason: DisconnectReason, terminal: string): Promise<void> {
-    if (!seal(reason)) return done
-    const chunk = pending + terminal
-    pending = ''
-    if (chunk !== '') writeToSink(chunk)
-    sink.end()
-    endTimer = setTimeout(() => sink.destroy(), settings.drainTimeoutMs)
-    unref(endTimer)
-    settle(reason, 'written')
-    return done
-  }
-
-  function errorFrame(payload: {
-    code: string
-    message: string
-    retryable: boolean
-    retryAfterMs?: number
-  }) {
-    // A `retry:` in the same block makes even a plain EventSource wait the advised time.
-    const retry =
-      payload.retryAfterMs !== undefined && Number.isSafeInteger(payload.retryAfterMs)
-        ? payload.retryAfterMs
-        : undefined
-    return formatEvent({ retry, event: 'error', data: JSON.stringify(payload) })
-  }
-
-  function scheduleAuthExpiry(): void {
-    const expiresAt = settings.expiresAt
-    if (expiresAt === undefined) return
+  /** Re-reads `expiresAt`: re-arms the timer, or sends `auth-expired` once inside the lead time. */
+  checkAuthExpiry(): void {
+    const expiresAt = this.#settings.expiresAt
+    if (expiresAt === undefined || !this.#open) return
     let at: number
     try {
       at = typeof expiresAt === 'function' ? expiresAt() : expiresAt
@@ -245,117 +267,134 @@ export function createWriter(
       // Unknown credential state is treated as expired: closing early is safe, streaming on is not.
       at = 0
     }
-    const delay = (Number.isFinite(at) ? at : 0) - settings.authLeadMs - Date.now()
+    if (!Number.isFinite(at)) at = 0
+    const delay = at - this.#settings.authLeadMs - Date.now()
     if (delay > 0) {
-      authTimer = setTimeout(scheduleAuthExpiry, Math.min(delay, MAX_TIMEOUT_MS))
-      unref(authTimer)
+      this.#authTimer = setTimeout(checkAuthExpiry, Math.min(delay, MAX_TIMEOUT_MS), this)
+      unref(this.#authTimer)
       return
     }
-    if (!open) return
-    counters.authExpiries++
-    if (hub.metrics.observed) hub.metrics.emit({ type: 'auth-expired' })
-    const data =
-      lastSentId === undefined ? { expiresAt: at } : { expiresAt: at, lastEventId: lastSentId }
-    void finish('auth-expired', formatEvent({ event: 'auth-expired', data: JSON.stringify(data) }))
+    this.#hub.metrics.counters.authExpiries++
+    if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'auth-expired' })
+    const lastEventId = this.#lastSentId
+    const data = JSON.stringify(
+      lastEventId === undefined ? { expiresAt: at } : { expiresAt: at, lastEventId },
+    )
+    // The connection ends, not the stream: the client refreshes its credential and resumes.
+    void this.#finish('auth-expired', formatEvent({ event: 'auth-expired', data }))
   }
 
-  const writer: EventWriter = {
-    send(event: SseEvent): Promise<SendOutcome> {
-      if (!open) return CLOSED
-      const frame = formatEvent(event)
-      events++
-      counters.events++
-      if (event.id !== undefined) lastSentId = String(event.id)
-      return enqueue(frame)
-    },
-    comment(text) {
-      if (!open) return CLOSED
-      return enqueue(formatEvent({ comment: text }))
-    },
-    end(data = '{}') {
-      if (!open) return done
-      return finish('ended', formatEvent({ event: 'done', data }))
-    },
-    fail(error) {
-      if (!open) return done
-      try {
-        settings.onError?.(error)
-      } catch {
-        // The error hook is for logging; its own failure must not cost the client its terminal event.
+  #enqueue(frame: string): Promise<SendOutcome> {
+    this.#pending += frame
+    if (this.#draining) {
+      // Only a producer that does not await `send` gets here repeatedly; past the mark it is the
+      // client that cannot keep up, and it resumes from the log later.
+      if (this.#pending.length > this.#settings.highWaterMarkBytes) {
+        this.#abort('slow-client')
+        return CLOSED
       }
-      return finish(
-        'error',
-        errorFrame(createErrorPayload(error, { expose: settings.exposeErrors })),
-      )
-    },
-    close(reason = 'ended') {
-      if (UNGRACEFUL.has(reason)) abort(reason)
-      else void finish(reason, '')
-    },
-    signal: controller.signal,
-    get closed() {
-      return !open
-    },
-    lastEventId,
-    metrics(): StreamMetrics {
-      return {
-        events,
-        bytes: sink.bytesWritten,
-        backpressureCount,
-        backpressureMs,
-        drainTimeouts,
-        resumed,
-        replayedEvents,
-        openedAt,
-        closeReason,
-      }
-    },
-    recordResume() {
-      if (resumed) return
-      resumed = true
-      counters.resumes++
-      if (hub.metrics.observed) hub.metrics.emit({ type: 'resume' })
-    },
-    recordReplayed(n) {
-      count('replayed count', n)
-      replayedEvents += n
-      counters.replayedEvents += n
-    },
+      return this.#drainPromise
+    }
+    if (this.#pending.length >= this.#flushAt) this.flush()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      this.#sink.schedule(flushWriter, this)
+    }
+    return WRITTEN
   }
 
-  const handle: WriterHandle = {
-    writer,
-    done,
-    sinkClosed(reason) {
-      clearTimeout(endTimer)
-      abort(reason)
-      resolveDone()
-    },
-    shutdown(retryMs, message) {
-      const payload = { code: 'shutting-down', message, retryable: true, retryAfterMs: retryMs }
-      void finish('shutdown', errorFrame(payload))
-    },
-    destroy() {
-      clearTimeout(endTimer)
-      abort('shutdown')
-      sink.destroy()
-      resolveDone()
-    },
-    start() {
-      // The opening `retry:` hint and comment go out at once, so proxies and the client see the
-      // response start before the first event exists.
-      if (!writeToSink(formatEvent({ comment: 'ok', retry: settings.retryMs }))) startDrain()
-      if (settings.expiresAt !== undefined) scheduleAuthExpiry()
-      if (settings.maxDurationMs !== undefined) {
-        lifeTimer = setTimeout(() => {
-          const message = 'The connection reached its maximum lifetime; resume with Last-Event-ID.'
-          void finish('timeout', errorFrame({ code: 'timeout', message, retryable: true }))
-        }, settings.maxDurationMs)
-        unref(lifeTimer)
-      }
-    },
+  #write(chunk: string): void {
+    const before = this.#sink.bytesWritten
+    const ok = this.#sink.write(chunk)
+    this.#hub.metrics.counters.bytes += this.#sink.bytesWritten - before
+    if (this.#bucket !== undefined) this.lastWriteTick = this.#bucket.tick
+    if (!ok && this.#open) this.#startDrain()
   }
-  return handle
+
+  #startDrain(): void {
+    this.#draining = true
+    this.#drainStartedAt = Date.now()
+    this.#backpressureCount++
+    this.#hub.metrics.counters.backpressureCount++
+    this.#drainPromise = new Promise((resolve) => {
+      this.#resolveDrain = resolve
+    })
+    this.#drainTimer = setTimeout(drainTimedOut, this.#settings.drainTimeoutMs, this)
+    unref(this.#drainTimer)
+    this.#sink.onDrain(this)
+  }
+
+  // Marks the writer closed; false if it already was.
+  #seal(reason: DisconnectReason): boolean {
+    if (!this.#open) return false
+    this.#open = false
+    this.#closeReason = reason
+    clearTimeout(this.#drainTimer)
+    clearTimeout(this.#authTimer)
+    clearTimeout(this.#lifeTimer)
+    if (this.#bucket !== undefined) this.#hub.keepAlive.remove(this, this.#bucket)
+    return true
+  }
+
+  #settle(reason: DisconnectReason, outcome: SendOutcome): void {
+    this.#draining = false
+    const resolve = this.#resolveDrain
+    this.#resolveDrain = undefined
+    resolve?.(outcome)
+    this.#hub.release(this, reason)
+    this.#controller.abort(reason)
+  }
+
+  #abort(reason: DisconnectReason): void {
+    if (!this.#seal(reason)) return
+    this.#pending = ''
+    this.#sink.destroy()
+    this.#settle(reason, 'closed')
+    this.#resolveDone?.()
+  }
+
+  // Graceful close: queued frames and the terminal frame go out even while backpressured (the
+  // transport buffers them); a client that never reads them is cut after `drainTimeoutMs`.
+  #finish(reason: DisconnectReason, terminal: string): Promise<void> {
+    if (!this.#seal(reason)) return this.done
+    const chunk = this.#pending + terminal
+    this.#pending = ''
+    if (chunk !== '') this.#write(chunk)
+    this.#sink.end()
+    this.#endTimer = setTimeout(destroySink, this.#settings.drainTimeoutMs, this.#sink)
+    unref(this.#endTimer)
+    this.#settle(reason, 'written')
+    return this.done
+  }
 }
 
-function noop(): void {}
+// Module-level callbacks with the writer as argument: no per-connection closures.
+function flushWriter(writer: StreamWriter): void {
+  writer.flush()
+}
+
+function drainTimedOut(writer: StreamWriter): void {
+  writer.drainTimedOut()
+}
+
+function expireLifetime(writer: StreamWriter): void {
+  writer.expireLifetime()
+}
+
+function destroySink(sink: Sink): void {
+  sink.destroy()
+}
+
+function checkAuthExpiry(writer: StreamWriter): void {
+  writer.checkAuthExpiry()
+}
+
+// A `retry:` in the same block makes even a plain EventSource wait the advised time.
+function errorFrame(payload: ErrorPayload): string {
+  const retry = payload.retryAfterMs
+  return formatEvent({
+    retry: retry !== undefined && Number.isSafeInteger(retry) && retry >= 0 ? retry : undefined,
+    event: 'error',
+    data: JSON.stringify(payload),
+  })
+}
