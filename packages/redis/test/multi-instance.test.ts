@@ -1,0 +1,117 @@
+/**
+ * Two server processes share one real redis-server. A client streaming from instance A drops its
+ * connection and resumes through instance B; a SIGKILLed producer surfaces as `producer-lost`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { startRedisServer } from './redis-server'
+import { readSse, type SseEvent } from './sse'
+
+const redis = await startRedisServer()
+afterAll(() => redis?.stop())
+
+const root = resolve(import.meta.dirname, '../../..')
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL')
+})
+
+interface Instance {
+  readonly origin: string
+  readonly child: ChildProcess
+}
+
+/**
+ * Spawns `instance.ts` and resolves once it prints its port. Node runs it with tsx as a loader
+ * rather than through the tsx CLI, which forks: SIGKILL must hit the process that produces.
+ */
+async function startInstance(env: Record<string, string>): Promise<Instance> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@unbroken/source', 'packages/redis/test/instance.ts'],
+    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  children.push(child)
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const port = await new Promise<number>((done, fail) => {
+    child.once('exit', (code) => fail(new Error(`instance exited early (${code})`)))
+    lines.once('line', (line) => done((JSON.parse(line) as { port: number }).port))
+  })
+  return { origin: `http://127.0.0.1:${port}`, child }
+}
+
+/** Reads `count` events (or all, when omitted) from a response, then drops the connection. */
+async function take(response: Response, abort: AbortController, count = Infinity) {
+  const events: SseEvent[] = []
+  try {
+    for await (const event of readSse(response)) {
+      events.push(event)
+      if (events.length >= count) break
+    }
+  } finally {
+    abort.abort()
+  }
+  return events
+}
+
+const tokens = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => `token ${from + i}`)
+
+describe.skipIf(!redis)('two instances sharing one redis-server', () => {
+  const pair = async (env: Record<string, string> = {}) => {
+    const shared = { REDIS_URL: redis?.url ?? '', KEY_PREFIX: `multi:${randomUUID()}:`, ...env }
+    return Promise.all([startInstance(shared), startInstance(shared)])
+  }
+
+  it('resumes on B a stream that A keeps producing, with no gap and no duplicate', async () => {
+    const [a, b] = await pair({ TOKENS: '150', TOKEN_MS: '5' })
+    const first = new AbortController()
+    const posted = await fetch(`${a.origin}/streams`, { method: 'POST', signal: first.signal })
+    const url = posted.headers.get('content-location')
+    expect(posted.status).toBe(200)
+    const before = await take(posted, first, 20)
+    const lastId = before.at(-1)?.id ?? ''
+
+    const second = new AbortController()
+    const resumed = await fetch(`${b.origin}${url}`, {
+      headers: { 'Last-Event-ID': lastId },
+      signal: second.signal,
+    })
+    expect(resumed.status).toBe(200)
+    const after = await take(resumed, second)
+
+    const events = [...before, ...after]
+    expect(events.at(-1)?.event).toBe('done')
+    expect(events.filter((e) => e.event === 'delta').map((e) => e.data)).toEqual(tokens(0, 150))
+    const ids = events.map((e) => e.id)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it('ends the stream on B with producer-lost when A is SIGKILLed mid-stream', async () => {
+    const [a, b] = await pair({ TOKENS: '10000', TOKEN_MS: '5', LEASE_MS: '600' })
+    const first = new AbortController()
+    const posted = await fetch(`${a.origin}/streams`, { method: 'POST', signal: first.signal })
+    const url = posted.headers.get('content-location')
+    const before = await take(posted, first, 10)
+    a.child.kill('SIGKILL')
+
+    const second = new AbortController()
+    const resumed = await fetch(`${b.origin}${url}`, {
+      headers: { 'Last-Event-ID': before.at(-1)?.id ?? '' },
+      signal: second.signal,
+    })
+    const after = await take(resumed, second)
+
+    const last = after.at(-1)
+    expect(last?.event).toBe('error')
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+      code: 'producer-lost',
+      retryable: false,
+    })
+    const deltas = [...before, ...after].filter((e) => e.event === 'delta').map((e) => e.data)
+    expect(deltas).toEqual(tokens(0, deltas.length))
+  })
+})
