@@ -14,8 +14,11 @@ export async function* readSse(response: Response): AsyncGenerator<SseEvent> {
   if (!response.body) return
   const decoder = new TextDecoder()
   let buffer = ''
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+  const reader = response.body.getReader()
+  while (true) {
+    const { done, value } = await reader.read()
+    if (done) return
+    buffer += decoder.decode(value, { stream: true })
     let end = buffer.indexOf('\n\n')
     while (end !== -1) {
       const block = buffer.slice(0, end)
