@@ -9,6 +9,9 @@ export interface RedisClientLike {
   duplicate(overrides?: object): unknown
 }
 
+/** CLIENT SETNAME of the log's connections, so `CLIENT LIST` shows what each one is for. */
+export const CLIENT_NAMES = { command: 'unbroken-log', tail: 'unbroken-tail' } as const
+
 export interface ConnectionOptions {
   readonly client?: RedisClientLike | undefined
   readonly url?: string | undefined
@@ -47,7 +50,7 @@ export function createConnections(options: ConnectionOptions): Connections {
   return {
     async command() {
       if (!command) {
-        command = fresh({ disableOfflineQueue: true })
+        command = fresh({ disableOfflineQueue: true, name: CLIENT_NAMES.command })
         command.on('ready', () => {
           everReady = true
         })
@@ -61,7 +64,7 @@ export function createConnections(options: ConnectionOptions): Connections {
       return command
     },
     blocking() {
-      const connection = fresh({})
+      const connection = fresh({ name: CLIENT_NAMES.tail })
       opened.push(connection)
       connection.connect().catch(() => {})
       return connection
