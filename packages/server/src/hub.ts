@@ -3,9 +3,10 @@ import { createKeepAlive, unref } from './keepalive'
 import { createHubMetrics } from './metrics'
 import { isNodeResponseGone, openNodeStream } from './node'
 import { count, DEFAULTS, resolveSettings } from './settings'
+import type { HubContext } from './sink'
 import type { EventHub, EventHubOptions, EventWriterOptions } from './types'
 import { openWebStream } from './web'
-import type { HubContext, StreamWriter } from './writer'
+import type { StreamWriter } from './writer'
 
 /**
  * Creates a hub: the owner of everything connections share (aggregate metrics, the keepalive

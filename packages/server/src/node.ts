@@ -5,8 +5,9 @@
  */
 import type { Http2ServerResponse } from 'node:http2'
 import type { WriterSettings } from './settings'
+import type { HubContext, Sink } from './sink'
 import type { NodeRequest, NodeResponse } from './types'
-import { type HubContext, type Sink, StreamWriter } from './writer'
+import { StreamWriter } from './writer'
 
 /** Opens an SSE response on `res`: status, headers, `setNoDelay`, then the writer. */
 export function openNodeStream(

@@ -3,7 +3,8 @@
  * route handlers, Bun, Deno and Workers. "Drain" here is the consumer pulling again.
  */
 import type { WriterSettings } from './settings'
-import { type HubContext, type Sink, StreamWriter } from './writer'
+import type { HubContext, Sink } from './sink'
+import { StreamWriter } from './writer'
 
 // Bytes the stream's own queue holds before the writer counts as backpressured; like Node's
 // default socket high-water mark, so both sinks throttle at the same depth.

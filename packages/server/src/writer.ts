@@ -1,41 +1,10 @@
 import { createErrorPayload, formatEvent } from './format'
-import type { KeepAlive, KeepAliveBucket, KeepAliveMember } from './keepalive'
+import type { KeepAliveBucket, KeepAliveMember } from './keepalive'
 import { unref } from './keepalive'
-import type { HubMetrics } from './metrics'
 import { count, type WriterSettings } from './settings'
-import type {
-  DisconnectReason,
-  ErrorPayload,
-  EventWriter,
-  SendOutcome,
-  SseEvent,
-  StreamMetrics,
-} from './types'
-
-/**
- * Where bytes go. Node writes a `ServerResponse` directly; the web sink enqueues into a pull-based
- * `ReadableStream`. The writer owns every policy (coalescing, backpressure, terminal events).
- */
-export interface Sink {
-  /** Hands a chunk over; `false` means backpressured: wait for `onDrain` before writing more. */
-  write(chunk: string): boolean
-  /** Calls `writer.drained()` once when the transport can take more. */
-  onDrain(writer: StreamWriter): void
-  /** Ends gracefully after what was written; the sink then reports `sinkClosed`. */
-  end(): void
-  /** Drops the connection now (slow client, shutdown deadline). */
-  destroy(): void
-  /** Runs `task(writer)` once the current synchronous burst of sends is over (same tick, no timer). */
-  schedule(task: (writer: StreamWriter) => void, writer: StreamWriter): void
-  readonly bytesWritten: number
-}
-
-/** What a writer needs from its hub. */
-export interface HubContext {
-  readonly metrics: HubMetrics
-  readonly keepAlive: KeepAlive
-  release(writer: StreamWriter, reason: DisconnectReason): void
-}
+import type { HubContext, Sink } from './sink'
+import { authExpiredFrame, doneFrame, errorFrame, shutdownFrame, timeoutFrame } from './terminal'
+import type { DisconnectReason, EventWriter, SendOutcome, SseEvent, StreamMetrics } from './types'
 
 const WRITTEN: Promise<SendOutcome> = Promise.resolve('written')
 const CLOSED: Promise<SendOutcome> = Promise.resolve('closed')
@@ -128,7 +97,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
 
   end(data = '{}'): Promise<void> {
     if (!this.#open) return this.done
-    return this.#finish('ended', formatEvent({ event: 'done', data }))
+    return this.#finish('ended', doneFrame(data))
   }
 
   fail(error: unknown): Promise<void> {
@@ -195,10 +164,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
 
   /** Ends with the retryable `shutting-down` error and a `retry:` hint of `retryMs`. */
   shutdown(retryMs: number, message: string): void {
-    void this.#finish(
-      'shutdown',
-      errorFrame({ code: 'shutting-down', message, retryable: true, retryAfterMs: retryMs }),
-    )
+    void this.#finish('shutdown', shutdownFrame(retryMs, message))
   }
 
   /** Cuts the connection now, whatever its state. */
@@ -252,8 +218,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
 
   /** Ends the connection with a retryable `timeout` error at `maxDurationMs`. */
   expireLifetime(): void {
-    const message = 'The connection reached its maximum lifetime; resume with Last-Event-ID.'
-    void this.#finish('timeout', errorFrame({ code: 'timeout', message, retryable: true }))
+    void this.#finish('timeout', timeoutFrame())
   }
 
   /** Re-reads `expiresAt`: re-arms the timer, or sends `auth-expired` once inside the lead time. */
@@ -276,12 +241,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     }
     this.#hub.metrics.counters.authExpiries++
     if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'auth-expired' })
-    const lastEventId = this.#lastSentId
-    const data = JSON.stringify(
-      lastEventId === undefined ? { expiresAt: at } : { expiresAt: at, lastEventId },
-    )
-    // The connection ends, not the stream: the client refreshes its credential and resumes.
-    void this.#finish('auth-expired', formatEvent({ event: 'auth-expired', data }))
+    void this.#finish('auth-expired', authExpiredFrame(at, this.#lastSentId))
   }
 
   #enqueue(frame: string): Promise<SendOutcome> {
@@ -360,9 +320,10 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     const chunk = this.#pending + terminal
     this.#pending = ''
     if (chunk !== '') this.#write(chunk)
-    this.#sink.end()
+    // Armed before `end()`, because a sink that closes synchronously (web) clears it right there.
     this.#endTimer = setTimeout(destroySink, this.#settings.drainTimeoutMs, this.#sink)
     unref(this.#endTimer)
+    this.#sink.end()
     this.#settle(reason, 'written')
     return this.done
   }
@@ -387,14 +348,4 @@ function destroySink(sink: Sink): void {
 
 function checkAuthExpiry(writer: StreamWriter): void {
   writer.checkAuthExpiry()
-}
-
-// A `retry:` in the same block makes even a plain EventSource wait the advised time.
-function errorFrame(payload: ErrorPayload): string {
-  const retry = payload.retryAfterMs
-  return formatEvent({
-    retry: retry !== undefined && Number.isSafeInteger(retry) && retry >= 0 ? retry : undefined,
-    event: 'error',
-    data: JSON.stringify(payload),
-  })
 }
