@@ -52,6 +52,8 @@ export type ProxiedConnection = {
   readonly closed: boolean
   /** Ends an open-ended stall: the held bytes, and the rest, flow again. */
   release(): void
+  /** Cuts this connection now, whatever its plan. */
+  cutNow(): void
 }
 
 export type FaultProxyOptions = {

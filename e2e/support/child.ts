@@ -15,12 +15,16 @@ export type Child = {
  * Runs the TypeScript server `script` (on workspace sources) in a child process and resolves once
  * it prints `{"port":N}` on stdout (bounded: 30 s). A test can then kill it like a crash.
  */
-export async function startChild(script: string, env: Record<string, string>): Promise<Child> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): Promise<Child> {
   // Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild
   // that would survive the SIGKILL meant for it.
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@unbroken/source', script],
+    [...nodeArgs, '--import', 'tsx', '--conditions=@unbroken/source', script],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },

@@ -1,0 +1,23 @@
+/**
+ * The full soak (`pnpm soak`): 1,000 concurrent resumable streams for 60 s with random cuts.
+ * Exits non-zero on any lost or duplicated event, or when the server's memory is not back within
+ * 10% of its baseline once the streams' TTL passed. The CI variant is soak.test.ts.
+ */
+import { baseSeed } from '../support/seed'
+import { formatReport, runSoak } from './core'
+
+const report = await runSoak({
+  streams: Number(process.env.SOAK_STREAMS ?? 1_000),
+  durationMs: Number(process.env.SOAK_DURATION_MS ?? 60_000),
+  intervalMs: 100,
+  cutEveryMs: 1_000,
+  cutProbability: 0.02,
+  ttlMs: 5_000,
+  seed: baseSeed(),
+})
+console.log(formatReport(report))
+const leaked = report.finalRss > report.baselineRss * 1.1
+if (report.failures.length > 0 || report.lost > 0 || report.duplicated > 0 || leaked) {
+  console.error(leaked ? 'FAILED: server RSS did not return within 10% of its baseline' : 'FAILED')
+  process.exit(1)
+}

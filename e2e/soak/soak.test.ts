@@ -1,0 +1,24 @@
+import { expect, it } from 'vitest'
+import { baseSeed } from '../support/seed'
+import { formatReport, runSoak } from './core'
+
+// The CI variant of `pnpm soak` (soak/run.ts): the same core, 1,000 concurrent streams, for 10 s
+// instead of 60, so that it fits the CI budget of a 2-core machine.
+it('keeps 1,000 concurrent cut streams exact, and server memory returns after their TTL', {
+  timeout: 150_000,
+}, async () => {
+  const report = await runSoak({
+    streams: 1_000,
+    durationMs: 10_000,
+    intervalMs: 100,
+    cutEveryMs: 1_000,
+    cutProbability: 0.02,
+    ttlMs: 3_000,
+    seed: baseSeed(),
+  })
+  console.info(formatReport(report))
+  expect(report.failures).toEqual([])
+  expect({ lost: report.lost, duplicated: report.duplicated }).toEqual({ lost: 0, duplicated: 0 })
+  expect(report.cuts).toBeGreaterThan(0)
+  expect(report.finalRss).toBeLessThanOrEqual(report.baselineRss * 1.1)
+})
