@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { request, type ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
 import { aborted, listen, openStream, parseEvents, type TestServer } from './test-helpers'
@@ -141,6 +141,30 @@ describe('node writer: disconnects', () => {
     await aborted(w.signal)
     expect(await w.send({ data: 'late' })).toBe('closed')
     expect(w.closed).toBe(true)
+  })
+})
+
+describe('node writer: late open', () => {
+  it('closes at once when the client left before the handler opened the stream', async () => {
+    const hub = createEventHub()
+    let resolveWriter: (writer: EventWriter) => void = () => {}
+    const opened = new Promise<EventWriter>((resolve) => {
+      resolveWriter = resolve
+    })
+    let destroyClient: () => void = () => {}
+    server = await listen((req, res) => {
+      // A slow auth check, say: the response's close event is already past when the writer opens.
+      res.on('close', () => resolveWriter(hub.node(req, res)))
+      destroyClient()
+    })
+    const req = request(server.url)
+    req.on('error', () => {})
+    destroyClient = () => req.destroy()
+    req.end()
+    const writer = await opened
+    expect(writer.closed).toBe(true)
+    expect(writer.signal.reason).toBe('client-closed')
+    expect(hub.metrics().activeStreams).toBe(0)
   })
 })
 
