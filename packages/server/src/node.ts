@@ -3,7 +3,9 @@
  * Streams in between (each layer costs promise hops per chunk). Uses only globals (`Buffer`,
  * `process`) and type-only `node:*` imports, so the package's main entry stays importable anywhere.
  */
+
 import type { Http2ServerResponse } from 'node:http2'
+import { decodeLastEventId } from './last-event-id'
 import type { WriterSettings } from './settings'
 import type { HubContext, Sink } from './sink'
 import type { NodeRequest, NodeResponse } from './types'
@@ -33,7 +35,7 @@ export function openNodeStream(
     // An HTTP/2 session socket proxy may refuse socket manipulation; the session sets its own.
   }
   const header = req.headers['last-event-id']
-  const lastEventId = Array.isArray(header) ? header[0] : header
+  const lastEventId = decodeLastEventId(Array.isArray(header) ? header[0] : header)
   const sink = new NodeSink(res as Http2ServerResponse)
   const writer = new StreamWriter(sink, settings, hub, lastEventId)
   sink.attach(writer)

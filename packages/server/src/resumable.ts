@@ -1,5 +1,6 @@
 import { UnbrokenServerError } from './errors'
 import { createEventHub } from './hub'
+import { decodeLastEventId } from './last-event-id'
 import type { LoggedEvent } from './log'
 import { createMemoryEventLog } from './memory-log'
 import {
@@ -166,7 +167,9 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     // The query form lets a cross-origin client skip the preflight a custom header would need.
     // An empty value means no cursor, as the EventSource spec sends none.
     const cursor =
-      exchange.header('last-event-id') || exchange.url.searchParams.get('lastEventId') || undefined
+      decodeLastEventId(exchange.header('last-event-id')) ||
+      exchange.url.searchParams.get('lastEventId') ||
+      undefined
     const stop = new AbortController()
     let events: AsyncIterator<LoggedEvent> | undefined
     let first: IteratorResult<LoggedEvent> | undefined

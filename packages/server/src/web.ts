@@ -2,6 +2,7 @@
  * The Fetch adapter: a `Response` whose body is a pull-based `ReadableStream`, for Hono, Next.js
  * route handlers, Bun, Deno and Workers. "Drain" here is the consumer pulling again.
  */
+import { decodeLastEventId } from './last-event-id'
 import type { WriterSettings } from './settings'
 import type { HubContext, Sink } from './sink'
 import { StreamWriter } from './writer'
@@ -100,7 +101,7 @@ export function openWebStream(
     'x-accel-buffering': 'no',
   })
   for (const [name, value] of Object.entries(settings.headers)) headers.set(name, value)
-  const lastEventId = request.headers.get('last-event-id') ?? undefined
+  const lastEventId = decodeLastEventId(request.headers.get('last-event-id'))
   writer = new StreamWriter(sink, settings, hub, lastEventId)
   const response = new Response(body, { status: settings.status, headers })
   return { writer, response }
