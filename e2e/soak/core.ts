@@ -73,8 +73,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }, 1_000)
     const cutter = setInterval(() => {
       for (const connection of proxy.connections) {
-        if (!connection.closed && !connection.cut && random() < options.cutProbability)
-          connection.cutNow()
+        // A POST cut before its response head leaves the client no Content-Location to resume
+        // from (it rightly refuses to re-POST). Our server sends the head with its opening bytes
+        // in one write, so a connection that delivered anything is past it.
+        const beforeHead = connection.head?.method === 'POST' && connection.delivered === 0
+        if (connection.closed || connection.cut || beforeHead) continue
+        if (random() < options.cutProbability) connection.cutNow()
       }
     }, options.cutEveryMs)
     const started = Date.now()
