@@ -23,6 +23,7 @@ export const parseRetryAfter = (value: string | null, now: number): number => {
   // Date.parse also takes "-5" or "12.5" as dates; an HTTP-date always names a day and a month.
   const ms = /^\d+$/.test(text) ? +text * 1000 : /[a-z]/i.test(text) ? Date.parse(text) - now : 0
   // A date in the past means "now"; an unreadable date (NaN) means no hint.
+  // biome-ignore lint/complexity/useMathMinMax: Math.max would keep NaN; NaN must become 0.
   return ms > 0 ? ms : 0
 }
 

@@ -180,11 +180,12 @@ export function createEventStream(
         parser.write(value)
         // The resume id is the last completed block's (id-only blocks count), never a partial one.
         if (!last) lastId = parser.lastEventId
+        firstByteMs ??= Date.now() - sent
         store.set({
           bytes,
           events,
           lastEventId: lastId,
-          timeToFirstByteMs: (firstByteMs ??= Date.now() - sent),
+          timeToFirstByteMs: firstByteMs,
         })
         if (last?.type === 'auth-expired')
           return new UnbrokenClientError('auth', 'auth-expired', {

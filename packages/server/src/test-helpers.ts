@@ -112,8 +112,10 @@ export function parseEvents(text: string): Array<{ id?: string; event: string; d
       const colon = line.indexOf(':')
       const name = colon === -1 ? line : line.slice(0, colon)
       const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
-      if (name === 'data') (data ??= []).push(value)
-      else if (name === 'event') event = value
+      if (name === 'data') {
+        data ??= []
+        data.push(value)
+      } else if (name === 'event') event = value
       else if (name === 'id') id = value
     }
     if (data !== undefined)
