@@ -33,9 +33,9 @@ describe('a stream delivered in tiny TCP segments', () => {
       )
       assertSameEvents({ scenario: `${segmentBytes}-byte segments` }, reference, events)
       expect(snapshot).toMatchObject({ closeReason: 'done', reconnects: 0 })
-      expect(proxy.connections[0]?.writes).toBe(
-        Math.ceil((proxy.connections[0]?.delivered ?? 0) / segmentBytes),
-      )
+      // Each write carries at most `segmentBytes` (fewer where a server write ends mid-segment).
+      const connection = proxy.connections[0]
+      expect(connection?.writes).toBeGreaterThanOrEqual((connection?.delivered ?? 0) / segmentBytes)
     },
   )
 })
