@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Keep the `node:` prefix: it marks Node built-ins for bundlers and size-limit alike.
+  removeNodeProtocol: false,
 })
