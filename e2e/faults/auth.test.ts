@@ -1,5 +1,6 @@
 import { type AuthContext, createEventStream } from '@unbroken/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFaultProxy, type FaultProxy } from '../fault-proxy'
 import { assertSameEvents } from '../support/compare'
 import { collect } from '../support/read'
 import { type RegistryServer, startRegistryServer } from './registry-server'
@@ -56,5 +57,59 @@ describe('a credential that expires mid-stream', () => {
     expect(snapshot).toMatchObject({ closeReason: 'done', reconnects: 1 })
     const id = new URL(stream.url).pathname.split('/').pop() ?? ''
     assertSameEvents({ scenario: 'auth expiry mid-stream' }, await readLog(server.log, id), events)
+  })
+})
+
+describe('a credential that expired while the client was disconnected', () => {
+  let server: RegistryServer
+  let proxy: FaultProxy
+  const tokens = new Map<string, string>([['token-1', 'alice']])
+  let refreshed: () => void
+  const refresh = new Promise<void>((resolve) => {
+    refreshed = resolve
+  })
+
+  beforeAll(async () => {
+    server = await startRegistryServer({
+      principal: (request) =>
+        tokens.get(request.header('authorization')?.replace('Bearer ', '') ?? ''),
+      producer: () => async (stream) => {
+        await produce(SOURCE.slice(0, 100))(stream, undefined)
+        await refresh
+        await produce(SOURCE.slice(100))(stream, undefined)
+      },
+    })
+    proxy = await createFaultProxy({ targetPort: server.port })
+  })
+  afterAll(async () => {
+    await proxy?.close()
+    await server?.close()
+  })
+
+  it('gets a 401 on resume, refreshes through onAuthRequired, then resumes without loss', async () => {
+    let token = 'token-1'
+    const refreshes: AuthContext['reason'][] = []
+    const stream = createEventStream(`${proxy.origin}/streams`, {
+      method: 'POST',
+      backoff: { initialMs: 0 },
+      headers: () => ({ authorization: `Bearer ${token}` }),
+      onEvent: (event) => {
+        if (!event.data.startsWith('#99 ')) return
+        // The token runs out, and then the connection drops: the resume meets a 401.
+        tokens.delete('token-1')
+        proxy.cutAll()
+      },
+      onAuthRequired: ({ reason }) => {
+        refreshes.push(reason)
+        token = 'token-2'
+        tokens.set(token, 'alice')
+        refreshed()
+      },
+    })
+    const { events, snapshot } = await collect(stream)
+    expect(refreshes).toEqual(['unauthorized'])
+    expect(snapshot.closeReason).toBe('done')
+    const id = new URL(stream.url).pathname.split('/').pop() ?? ''
+    assertSameEvents({ scenario: '401 on resume' }, await readLog(server.log, id), events)
   })
 })
