@@ -58,6 +58,25 @@ test('resumes after the test cuts the connection', async ({ page }) => {
   expect(result).toMatchObject({ closeReason: 'done', reconnects: 1 })
 })
 
+test('resumes a cross-origin stream through its exposed Content-Location', async ({ page }) => {
+  fixture.setStreamPlan({})
+  const errors = await open(page)
+  const reading = read(page, `${fixture.crossOrigin}/streams?events=2000&pauseMs=5`, {
+    method: 'POST',
+  })
+  await page.waitForFunction(() => unbroken.received.length >= 300)
+  fixture.crossOriginProxy.cutAll()
+  const result = await reading
+  expect(result.url.startsWith(`${fixture.crossOrigin}/streams/`)).toBe(true)
+  assertSameEvents(
+    { scenario: 'browser: cross-origin resume' },
+    await fixture.reference(result.url),
+    result.events,
+  )
+  expect(result).toMatchObject({ closeReason: 'done', reconnects: 1 })
+  expect(errors).toEqual([])
+})
+
 test('refreshes an expired token and resumes', async ({ page }) => {
   fixture.setStreamPlan({})
   await open(page)

@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline'
 const ROOT = `${import.meta.dirname}/../..`
 
 export type Child = {
+  /** Everything the child printed on its first line, e.g. further ports. */
+  readonly announced: Readonly<Record<string, unknown>>
   readonly port: number
   readonly origin: string
   /** SIGKILL: the process dies mid-write, as in a crash or an OOM kill. */
@@ -41,8 +43,10 @@ export async function startChild(
   const first = await Promise.race([once(lines, 'line'), exited.then(() => undefined)])
   clearTimeout(timer)
   if (!first) throw new Error(`${script} exited before listening: ${stderr.trim()}`)
-  const { port } = JSON.parse(String(first[0])) as { port: number }
+  const announced = JSON.parse(String(first[0])) as { port: number }
+  const { port } = announced
   return {
+    announced,
     port,
     origin: `http://127.0.0.1:${port}`,
     async kill() {

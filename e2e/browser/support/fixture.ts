@@ -1,4 +1,9 @@
-import { createFaultProxy, type FaultPlan, type FaultProxy } from '../../fault-proxy'
+import {
+  createFaultProxy,
+  type FaultPlan,
+  type FaultProxy,
+  type RequestHead,
+} from '../../fault-proxy'
 import { startChild } from '../../support/child'
 import type { ComparableEvent } from '../../support/compare'
 
@@ -11,6 +16,9 @@ export type PageFixture = {
   /** The page's origin: the fault proxy in front of the page server. */
   readonly origin: string
   readonly proxy: FaultProxy
+  /** Another origin for the same server, behind its own fault proxy. */
+  readonly crossOrigin: string
+  readonly crossOriginProxy: FaultProxy
   /** Sets the plan for new connections to `/streams…`; the page and its script always load cleanly. */
   setStreamPlan(plan: FaultPlan): void
   stats(): Promise<PageStats>
@@ -23,13 +31,18 @@ export type PageFixture = {
 export async function startPageFixture(): Promise<PageFixture> {
   const server = await startChild(`${import.meta.dirname}/page-server.ts`, {})
   let streamPlan: FaultPlan = {}
-  const proxy = await createFaultProxy({
-    targetPort: server.port,
-    plan: ({ head }) => (head?.path.startsWith('/streams') ? streamPlan : {}),
+  const plan = ({ head }: { head: RequestHead | undefined }) =>
+    head?.path.startsWith('/streams') ? streamPlan : {}
+  const proxy = await createFaultProxy({ targetPort: server.port, plan })
+  const crossOriginProxy = await createFaultProxy({
+    targetPort: Number(server.announced.crossOriginPort),
+    plan,
   })
   return {
     origin: proxy.origin,
     proxy,
+    crossOrigin: crossOriginProxy.origin,
+    crossOriginProxy,
     setStreamPlan(plan) {
       streamPlan = plan
     },
@@ -39,7 +52,7 @@ export async function startPageFixture(): Promise<PageFixture> {
       return (await fetch(`${server.origin}/reference/${id}`)).json() as Promise<ComparableEvent[]>
     },
     async close() {
-      await proxy.close()
+      await Promise.all([proxy.close(), crossOriginProxy.close()])
       await server.kill()
     },
   }

@@ -12,9 +12,10 @@
  * - `POST /token?ttlMs=T`: a bearer token; the hub sends `auth-expired` before the newest expires.
  * - `GET /reference/:id`: the stream's events from the log; `GET /stats`: request counts by key.
  *
- * Prints `{"port":N}` once listening.
+ * Everything is served on two ports, the second being a cross-origin server for the page (the
+ * registry allows any origin). Prints `{"port":N,"crossOriginPort":M}` once listening.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createEventHub, createMemoryEventLog, createResumableStreams } from '@unbroken/server'
 import { build } from 'esbuild'
@@ -51,6 +52,8 @@ const hub = createEventHub({
 const registry = createResumableStreams({
   log,
   hub,
+  // The same endpoints are served on a second port: a cross-origin server for the page.
+  allowOrigin: '*',
   principal: (request) => {
     const token = request.header('authorization')?.replace(/^Bearer /, '')
     const expiry = token === undefined ? undefined : tokens.get(token)
@@ -113,13 +116,19 @@ async function route(req: IncomingMessage, res: ServerResponse) {
   return registry.handle(req, res, producerFor(url))
 }
 
-const server = createServer((req, res) => {
+const handler = (req: IncomingMessage, res: ServerResponse) => {
   closeAfterResponse(res)
   route(req, res).catch((error: unknown) => {
     if (!res.headersSent) res.writeHead(500)
     res.end(String(error))
   })
-})
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)
-})
+}
+const listening = (server: Server) =>
+  new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  )
+const [port, crossOriginPort] = await Promise.all([
+  listening(createServer(handler)),
+  listening(createServer(handler)),
+])
+process.stdout.write(`${JSON.stringify({ port, crossOriginPort })}\n`)
