@@ -23,6 +23,7 @@ export type ClientErrorCode =
   /** An option is invalid (thrown synchronously at creation). */
   | 'invalid-argument'
 
+/** What an `UnbrokenClientError` carries besides its code and message. */
 export interface ClientErrorDetails {
   readonly cause?: unknown
   /** HTTP status, for failures that came with a response. */

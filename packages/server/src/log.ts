@@ -30,6 +30,7 @@ export interface StreamInfo {
   readonly lastId?: string | undefined
 }
 
+/** Where `read` starts and what stops its live tail. */
 export interface EventLogReadOptions {
   /** Replay strictly after this id; omitted means from the first event kept. */
   readonly after?: string | undefined

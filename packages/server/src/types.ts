@@ -167,6 +167,7 @@ export interface WebEventStream {
 
 /** A Node request/response pair, HTTP/1.1 or HTTP/2 compatibility API. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest
+/** The Node responses the writer writes directly: HTTP/1.1 and HTTP/2 compatibility API. */
 export type NodeResponse = ServerResponse | Http2ServerResponse
 
 /**
