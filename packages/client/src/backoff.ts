@@ -27,16 +27,19 @@ export const parseRetryAfter = (value: string | null, now: number): number => {
   return ms > 0 ? ms : 0
 }
 
-/** Resolves after `ms`, or as soon as `signal` aborts, and never leaves a timer behind. */
-export const wait = (ms: number, signal: AbortSignal): Promise<void> =>
+/**
+ * Resolves after `ms`, or as soon as `signal` aborts, and never leaves a timer behind. The timer is
+ * unref'd in Node unless `hold`: a library timer must not keep a process alive on its own, but a
+ * `for await` loop waiting on the stream must not see Node exit in the middle of a reconnect.
+ */
+export const wait = (ms: number, signal: AbortSignal, hold?: boolean): Promise<void> =>
   new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer)
       signal.removeEventListener('abort', done)
       resolve()
     }
-    // Not unref'd: during a backoff nothing else may keep Node alive, and a script awaiting the
-    // stream must not exit mid-reconnect.
     const timer = setTimeout(done, ms)
+    if (!hold) (timer as { unref?: () => void }).unref?.()
     signal.addEventListener('abort', done)
   })

@@ -24,6 +24,10 @@ export const createQueue = <T>(onReturn: () => void) => {
     }
   }
   return {
+    /** Whether a `for await` loop is reading (and so waiting on) the stream. */
+    get active() {
+      return active
+    },
     iterator() {
       // Buffering starts here, not at the first next(): nothing pushed in between is lost.
       active = true

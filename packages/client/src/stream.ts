@@ -289,7 +289,7 @@ export function createEventStream(
       delayMs = Math.min(delayMs, MAX_TIMER_MS)
       store.set({ status: 'reconnecting', attempt: failures, error: failure })
       call('onReconnect', { attempt: failures, delayMs, error: failure })
-      await wait(delayMs, life.signal)
+      await wait(delayMs, life.signal, queue.active)
     }
   }
 
