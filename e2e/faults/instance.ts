@@ -5,7 +5,8 @@
  * JSON (the client then reads it through another instance); GET/DELETE resume and cancel.
  *
  * Env: PORT (0 for any), REDIS_URL and KEY_PREFIX for the Redis log (else the memory log),
- * LEASE_MS, EVENTS. Prints `{"port":N}` on one stdout line once listening.
+ * LEASE_MS, EVENTS. Prints `{"port":N}` on one stdout line once listening. SIGTERM shuts down
+ * gracefully, as in a deploy: open connections get a retryable `shutting-down` error first.
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -22,10 +23,8 @@ const log = redisUrl
     })
   : createMemoryEventLog()
 // A retry hint of 100 ms: clients retry at a steady pace while the instance is down.
-const registry = createResumableStreams({
-  log,
-  hub: createEventHub({ retryMs: 100, keepAliveMs: 0 }),
-})
+const hub = createEventHub({ retryMs: 100, keepAliveMs: 0 })
+const registry = createResumableStreams({ log, hub })
 // About 2 s of generation: long enough for a test to kill an instance mid-stream.
 const producer = produce(sourceEvents(Number(process.env.EVENTS ?? 2_000)), {
   batch: 10,
@@ -44,4 +43,12 @@ const server = createServer((req, res) => {
 })
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)
+})
+
+process.on('SIGTERM', async () => {
+  server.close()
+  await hub.closeAll({ reason: 'deploy', retryJitterMs: 0 })
+  await registry.close()
+  await log.close()
+  process.exit(0)
 })

@@ -103,6 +103,36 @@ describe('a restart of the serving instance with the Redis log', () => {
     expect(withoutIds(events.slice(0, -1))).toEqual(SOURCE)
   })
 
+  it('resumes with nothing lost through a graceful restart (SIGTERM) of the serving instance', {
+    timeout: 60_000,
+  }, async (context) => {
+    if (!redis) return context.skip('redis-server is not installed')
+    const [producing, serving] = await Promise.all([start(env), start(env)])
+    const { url } = (await (
+      await fetch(`${producing.origin}/start`, { method: 'POST' })
+    ).json()) as { url: string }
+    let restarted: Promise<Instance> | undefined
+    const reasons: (string | undefined)[] = []
+    let seen = 0
+    const stream = createEventStream(`${serving.origin}${url}`, {
+      ...patient,
+      onEvent: () => {
+        if (++seen !== KILL_AFTER) return
+        restarted = serving.stop().then(() => start({ ...env, PORT: String(serving.port) }))
+      },
+      onReconnect: ({ error }) => reasons.push(error.serverCode ?? error.code),
+    })
+    const { events, error } = await collect(stream, { timeoutMs: 40_000 })
+    expect(await restarted).toBeDefined()
+    expect(error).toBeUndefined()
+    expect(reasons[0]).toBe('shutting-down')
+    assertSameEvents(
+      { scenario: 'Redis log, serving instance deployed' },
+      await readLog(log, streamIdOf(url)),
+      events,
+    )
+  })
+
   it('delivers what was produced before the restart, then producer-lost, when the producer died with it', {
     timeout: 60_000,
   }, async (context) => {

@@ -11,6 +11,8 @@ export type Child = {
   readonly origin: string
   /** SIGKILL: the process dies mid-write, as in a crash or an OOM kill. */
   kill(): Promise<void>
+  /** SIGTERM, as a deploy does; resolves once the process exited (SIGKILL after 10 s). */
+  stop(): Promise<void>
 }
 
 /**
@@ -54,6 +56,13 @@ export async function startChild(
         child.kill('SIGKILL')
         await exited
       }
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      child.kill('SIGTERM')
+      await exited
+      clearTimeout(timer)
     },
   }
 }
