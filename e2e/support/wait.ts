@@ -6,12 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
  * that a broken condition fails with `what` instead of hanging the run.
  */
 export async function waitFor<T>(
-  probe: () => T | undefined | false | null,
+  probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
   { timeoutMs = 10_000, what = probe.toString() } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = probe()
+    const value = await probe()
     if (value) return value
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
