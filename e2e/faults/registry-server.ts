@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, RequestListener } from 'node:http'
+import { getRequestListener, type HttpBindings } from '@hono/node-server'
 import {
   createEventHub,
   createMemoryEventLog,
@@ -26,6 +27,11 @@ export type RegistryServerOptions = Omit<ResumableStreamsOptions, 'log' | 'hub'>
   readonly hub?: EventHubOptions
   /** The producer a POST starts. */
   readonly producer?: (req: IncomingMessage) => Producer | undefined
+  /**
+   * `node` serves through `registry.handle` (Node writer); `web` through `registry.fetch` behind
+   * Hono's Node adapter, as a Fetch runtime would (Web `ReadableStream` writer). Default `node`.
+   */
+  readonly runtime?: 'node' | 'web'
 }
 
 /**
@@ -36,13 +42,19 @@ export type RegistryServerOptions = Omit<ResumableStreamsOptions, 'log' | 'hub'>
 export async function startRegistryServer(
   options: RegistryServerOptions = {},
 ): Promise<RegistryServer> {
-  const { producer, hub: hubOptions, ...rest } = options
+  const { producer, hub: hubOptions, runtime = 'node', ...rest } = options
   const log = options.log ?? createMemoryEventLog({ ttlMs: 60_000 })
   const hub = createEventHub({ retryMs: 0, keepAliveMs: 0, ...hubOptions })
   const registry = createResumableStreams({ ...rest, log, hub })
+  const handler: RequestListener =
+    runtime === 'node'
+      ? (req, res) => void registry.handle(req, res, producer?.(req))
+      : getRequestListener((request, env) =>
+          registry.fetch(request, producer?.((env as HttpBindings).incoming)),
+        )
   const server = await listen((req, res) => {
     closeAfterResponse(res)
-    void registry.handle(req, res, producer?.(req))
+    void handler(req, res)
   })
   return {
     ...server,
