@@ -49,7 +49,8 @@ describe('failure answers of the registry, read by our client', () => {
     })
     const reading = collect(stream)
     const connection = await waitFor(() => proxy.connections.find((c) => c.delivered === 1_000))
-    const id = new URL(stream.url).pathname.split('/').pop() ?? ''
+    // The stream's id, once the client has read the response head's Content-Location.
+    const id = await waitFor(() => new URL(stream.url).pathname.match(/^\/streams\/(.+)$/)?.[1])
     await waitFor(async () => (await server.log.info(id))?.status === 'complete')
     connection.cutNow()
     const { error, events, snapshot } = await reading
