@@ -80,7 +80,7 @@ test('resumes a cross-origin stream through its exposed Content-Location', async
 test('refreshes an expired token and resumes', async ({ page }) => {
   fixture.setStreamPlan({})
   await open(page)
-  // The token's lead time (1 s) is reached right away: auth-expired comes mid-stream.
+  // The server's auth lead is 1 s: a 1.2 s token gets auth-expired 200 ms in, mid-stream.
   const result = await read(page, '/streams?events=1000&pauseMs=5', {
     method: 'POST',
     tokenTtlMs: 1_200,

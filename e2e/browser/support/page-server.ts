@@ -23,7 +23,7 @@ import { produce, readLog, sourceEvents } from '../../faults/source'
 import { closeAfterResponse } from '../../support/connection-close'
 import { CANONICAL_EVENTS } from '../../support/events'
 
-export const AUTH_LEAD_MS = 1_000
+const AUTH_LEAD_MS = 1_000
 
 const bundle = await build({
   entryPoints: [`${import.meta.dirname}/page-entry.ts`],
