@@ -1,9 +1,9 @@
-// Timer-driven behaviour (keepalive, auth expiry) under fake timers, on the web sink so that no
-// socket's real clock is involved.
+// Timer-driven behaviour (coalescing, keepalive, auth expiry, backpressure time) under fake timers,
+// on the web sink so that no socket's real clock is involved.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createEventHub } from './hub'
 import { parseEvents } from './test-helpers'
-import type { EventHubOptions } from './types'
+import type { EventHubOptions, MetricsChange } from './types'
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 })
@@ -15,6 +15,27 @@ afterEach(() => {
 function open(options: EventHubOptions) {
   return createEventHub(options).web(new Request('http://localhost/s'))
 }
+
+const decoder = new TextDecoder()
+const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve))
+// At the 64 KiB batch cap a send goes out at once, past the web body's 16 KiB queue: backpressure.
+const FILL = 'x'.repeat(64 * 1024)
+
+describe('coalescing', () => {
+  it('hands same-tick sends over as one chunk on the next tick, without any timer', async () => {
+    const { writer, response } = open({ keepAliveMs: 0 })
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    await reader.read()
+    const opened = writer.metrics().bytes
+    for (let i = 0; i < 20; i++) void writer.send({ data: String(i) })
+    // Timers are frozen here, so the batch can only have gone out through a tick, not a timer.
+    await nextTick()
+    expect(writer.metrics().bytes).toBeGreaterThan(opened)
+    expect(vi.getTimerCount()).toBe(0)
+    const chunk = await reader.read()
+    expect(parseEvents(decoder.decode(chunk.value))).toHaveLength(20)
+  })
+})
 
 describe('keepalive', () => {
   it('writes a comment after keepAliveMs of silence, not before', () => {
@@ -90,5 +111,59 @@ describe('auth expiry', () => {
       },
     })
     expect(writer.signal.reason).toBe('auth-expired')
+  })
+})
+
+describe('metrics', () => {
+  it('counts a drain wait that ends at the drain timeout as backpressure, per stream and in aggregate', async () => {
+    const hub = createEventHub({ keepAliveMs: 0, drainTimeoutMs: 5000 })
+    const changes: MetricsChange[] = []
+    hub.onMetrics((change) => changes.push(change))
+    const { writer } = hub.web(new Request('http://localhost/s'))
+    await writer.send({ data: FILL })
+    const stuck = writer.send({ data: 'stuck' })
+    vi.advanceTimersByTime(5000)
+    expect(await stuck).toBe('closed')
+    const counted = { backpressureCount: 1, backpressureMs: 5000, drainTimeouts: 1 }
+    expect(writer.metrics()).toMatchObject({ ...counted, closeReason: 'slow-client' })
+    expect(hub.metrics()).toMatchObject(counted)
+    expect(hub.metrics().disconnects['slow-client']).toBe(1)
+    expect(changes.map((change) => change.type)).toEqual([
+      'stream-open',
+      'drain-timeout',
+      'backpressure',
+      'stream-close',
+    ])
+  })
+
+  it('counts the time until a slow reader pulls again', async () => {
+    const hub = createEventHub({ keepAliveMs: 0 })
+    const changes: MetricsChange[] = []
+    hub.onMetrics((change) => changes.push(change))
+    const { writer, response } = hub.web(new Request('http://localhost/s'))
+    await writer.send({ data: FILL })
+    const waiting = writer.send({ data: 'next' })
+    vi.advanceTimersByTime(1200)
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    let settled = false
+    void waiting.then(() => {
+      settled = true
+    })
+    while (!settled) await reader.read()
+    expect(await waiting).toBe('written')
+    expect(writer.metrics()).toMatchObject({ backpressureCount: 1, backpressureMs: 1200 })
+    expect(hub.metrics()).toMatchObject({ backpressureCount: 1, backpressureMs: 1200 })
+    expect(changes).toContainEqual({ type: 'backpressure', durationMs: 1200 })
+  })
+
+  it('reports an auth expiry to onMetrics and as the stream close reason', () => {
+    const hub = createEventHub({ expiresAt: Date.now() + 10_000, authLeadMs: 2000 })
+    const changes: MetricsChange['type'][] = []
+    hub.onMetrics((change) => changes.push(change.type))
+    const { writer } = hub.web(new Request('http://localhost/s'))
+    vi.advanceTimersByTime(8000)
+    expect(changes).toEqual(['stream-open', 'auth-expired', 'stream-close'])
+    expect(writer.metrics().closeReason).toBe('auth-expired')
+    expect(hub.metrics().authExpiries).toBe(1)
   })
 })

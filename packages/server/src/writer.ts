@@ -178,13 +178,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   /** The sink can take more: what queued during the wait goes out now. */
   drained(): void {
     if (!this.#open || !this.#draining) return
-    clearTimeout(this.#drainTimer)
-    this.#draining = false
-    const waited = Date.now() - this.#drainStartedAt
-    this.#backpressureMs += waited
-    this.#hub.metrics.counters.backpressureMs += waited
-    if (this.#hub.metrics.observed)
-      this.#hub.metrics.emit({ type: 'backpressure', durationMs: waited })
+    this.#stopWaiting()
     const resolve = this.#resolveDrain
     this.#resolveDrain = undefined
     // May start the next wait, with a new promise, before this one's senders hear `written`.
@@ -284,12 +278,25 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     this.#sink.onDrain(this)
   }
 
+  // Ends a drain wait however it ended (drain, drain timeout, disconnect, shutdown) and counts its
+  // time, so that the clients that never drain show in backpressure time too.
+  #stopWaiting(): void {
+    if (!this.#draining) return
+    clearTimeout(this.#drainTimer)
+    this.#draining = false
+    const waited = Date.now() - this.#drainStartedAt
+    this.#backpressureMs += waited
+    this.#hub.metrics.counters.backpressureMs += waited
+    if (this.#hub.metrics.observed)
+      this.#hub.metrics.emit({ type: 'backpressure', durationMs: waited })
+  }
+
   // Marks the writer closed; false if it already was.
   #seal(reason: DisconnectReason): boolean {
     if (!this.#open) return false
     this.#open = false
     this.#closeReason = reason
-    clearTimeout(this.#drainTimer)
+    this.#stopWaiting()
     clearTimeout(this.#authTimer)
     clearTimeout(this.#lifeTimer)
     if (this.#bucket !== undefined) this.#hub.keepAlive.remove(this, this.#bucket)
@@ -297,7 +304,6 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   }
 
   #settle(reason: DisconnectReason, outcome: SendOutcome): void {
-    this.#draining = false
     const resolve = this.#resolveDrain
     this.#resolveDrain = undefined
     resolve?.(outcome)
