@@ -47,6 +47,21 @@ describe('node writer: opening', () => {
     client.destroy()
   })
 
+  it('turns off Nagle on the socket, so small token writes are not held back', async () => {
+    const hub = createEventHub()
+    const calls: unknown[] = []
+    server = await listen((req, res) => {
+      const setNoDelay = req.socket.setNoDelay.bind(req.socket)
+      req.socket.setNoDelay = (noDelay?: boolean) => {
+        calls.push(noDelay)
+        return setNoDelay(noDelay)
+      }
+      void hub.node(req, res).end()
+    })
+    await (await openStream(server.url)).ended()
+    expect(calls).toEqual([true])
+  })
+
   it('exposes Last-Event-ID from the request', async () => {
     let seen: string | undefined
     const { url } = await serve((writer) => {
@@ -73,8 +88,9 @@ describe('node writer: sending', () => {
     ])
   })
 
-  it('coalesces sends made in the same tick into one socket write', async () => {
+  it('coalesces sends made in the same tick into one socket write, without a timer', async () => {
     let writes = 0
+    let writesAfterTick = 0
     const { url } = await serve((writer, res) => {
       const write = res.write.bind(res) as (chunk: string) => boolean
       res.write = ((chunk: string) => {
@@ -82,11 +98,16 @@ describe('node writer: sending', () => {
         return write(chunk)
       }) as typeof res.write
       for (let i = 0; i < 50; i++) void writer.send({ data: `t${i}` })
-      void writer.end()
+      // The batch goes out on the next tick, before any timer could fire.
+      process.nextTick(() => {
+        writesAfterTick = writes
+        void writer.end()
+      })
     })
     const events = parseEvents(await (await openStream(url)).ended())
     expect(events).toHaveLength(51)
-    expect(writes).toBe(1)
+    expect(writesAfterTick).toBe(1)
+    expect(writes).toBe(2)
   })
 
   it('resolves send as written while the client reads', async () => {
@@ -118,7 +139,8 @@ describe('node writer: sending', () => {
 })
 
 describe('node writer: disconnects', () => {
-  it('aborts the signal with client-closed when the client leaves', async () => {
+  /** Opens a stream, lets the client leave after the opening bytes, and hands over its writer. */
+  async function openThenLeave(): Promise<EventWriter> {
     let writer: EventWriter | undefined
     const { url } = await serve((w) => {
       writer = w
@@ -126,21 +148,19 @@ describe('node writer: disconnects', () => {
     const client = await openStream(url)
     await client.waitFor('\n\n')
     client.destroy()
-    expect(await aborted((writer as EventWriter).signal)).toBe('client-closed')
+    return writer as EventWriter
+  }
+
+  it('aborts the signal with client-closed when the client leaves', async () => {
+    const writer = await openThenLeave()
+    expect(await aborted(writer.signal)).toBe('client-closed')
   })
 
   it('resolves send as closed after the client left', async () => {
-    let writer: EventWriter | undefined
-    const { url } = await serve((w) => {
-      writer = w
-    })
-    const client = await openStream(url)
-    await client.waitFor('\n\n')
-    client.destroy()
-    const w = writer as EventWriter
-    await aborted(w.signal)
-    expect(await w.send({ data: 'late' })).toBe('closed')
-    expect(w.closed).toBe(true)
+    const writer = await openThenLeave()
+    await aborted(writer.signal)
+    expect(await writer.send({ data: 'late' })).toBe('closed')
+    expect(writer.closed).toBe(true)
   })
 })
 
