@@ -66,6 +66,22 @@ describe('CORS and ids', () => {
     expect(new Set(ids).size).toBe(200)
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/)
   })
+
+  it('draws every one of the 128 id bits at random', () => {
+    // Each bit is seen both set and clear across 200 ids: a fixed or missing byte would show, and a
+    // random bit stays constant in 200 draws with probability 2^-199.
+    const seen = { set: new Uint8Array(16), clear: new Uint8Array(16) }
+    for (let i = 0; i < 200; i++) {
+      const bytes = Buffer.from(createStreamId(), 'base64url')
+      expect(bytes).toHaveLength(16)
+      bytes.forEach((byte, at) => {
+        seen.set[at] = (seen.set[at] ?? 0) | byte
+        seen.clear[at] = (seen.clear[at] ?? 0) | ~byte
+      })
+    }
+    expect([...seen.set]).toEqual(Array(16).fill(255))
+    expect([...seen.clear]).toEqual(Array(16).fill(255))
+  })
 })
 
 describe('fetch (Request → Response)', () => {

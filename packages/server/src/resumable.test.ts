@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
+import { createEventHub } from './hub'
 import type { EventLog } from './log'
 import { createMemoryEventLog } from './memory-log'
-import { createStreamId } from './resumable'
-import { cleanUpAfterEach, drivenProducer, readSse, setup } from './test-resumable'
+import { createResumableStreams, createStreamId } from './resumable'
+import { cleanUpAfterEach, drivenProducer, onCleanup, readSse, setup } from './test-resumable'
 
 cleanUpAfterEach()
 
@@ -244,5 +245,61 @@ describe('producer lifecycle', () => {
       retryable: false,
     })
     await first.body?.cancel()
+  })
+})
+
+// Timer-driven registry behaviour through `fetch` (no sockets), with only the clock faked.
+describe('over time', () => {
+  const ORIGIN = 'http://localhost'
+
+  it('keeps a finished stream resumable for the log TTL, then answers 404', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    onCleanup(async () => void vi.useRealTimers())
+    const log = createMemoryEventLog({ ttlMs: 60_000 })
+    const streams = createResumableStreams({ log, hub: createEventHub({ keepAliveMs: 0 }) })
+    onCleanup(() => streams.close())
+    const { id, url } = await streams.start(async (stream) => {
+      await stream.send({ event: 'delta', data: 'a' })
+    })
+    for await (const _ of log.read(id)) {
+      // Drains the log until the producer's done completes the stream.
+    }
+    vi.advanceTimersByTime(59_999)
+    const kept = await streams.fetch(new Request(`${ORIGIN}${url}`))
+    expect((await readSse(kept).rest()).map((e) => e.data)).toEqual(['a', '{}'])
+    vi.advanceTimersByTime(1)
+    const gone = await streams.fetch(new Request(`${ORIGIN}${url}`))
+    expect(gone.status).toBe(404)
+  })
+
+  it('ends a connection with auth-expired while the stream stays resumable after a refresh', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    onCleanup(async () => void vi.useRealTimers())
+    let expiresAt = Date.now() + 10_000
+    const hub = createEventHub({ keepAliveMs: 0, expiresAt: () => expiresAt, authLeadMs: 2000 })
+    const streams = createResumableStreams({ hub })
+    onCleanup(() => streams.close())
+    const driven = drivenProducer()
+    const first = await streams.fetch(
+      new Request(`${ORIGIN}/streams`, { method: 'POST' }),
+      driven.producer,
+    )
+    const location = first.headers.get('content-location') ?? ''
+    driven.push('a')
+    const reader = readSse(first)
+    const [a] = await reader.take(1)
+    vi.advanceTimersByTime(8000)
+    const [expired] = await reader.rest()
+    expect(expired?.event).toBe('auth-expired')
+    expect(JSON.parse(expired?.data ?? '{}')).toMatchObject({ lastEventId: a?.id })
+    // The dropped connection did not stop the producer; a refreshed credential resumes.
+    driven.push('b')
+    driven.finish()
+    expiresAt += 60 * 60_000
+    const resumed = await streams.fetch(
+      new Request(`${ORIGIN}${location}`, { headers: { 'Last-Event-ID': a?.id ?? '' } }),
+    )
+    expect((await readSse(resumed).rest()).map((e) => e.data)).toEqual(['b', '{}'])
+    expect(hub.metrics()).toMatchObject({ authExpiries: 1, resumes: 1 })
   })
 })
