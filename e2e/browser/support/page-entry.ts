@@ -23,6 +23,9 @@ export type ReadResult = {
   /** `code` of the error the iterator threw, if any. */
   error: string | undefined
   refreshes: string[]
+  /** Events the client had taken off the network (the store's count): at the abort, and in the end. */
+  dispatchedAtAbort: number | undefined
+  dispatched: number
 }
 
 /** Events received so far by the latest read, so a test can act mid-stream. */
@@ -51,10 +54,14 @@ async function read(url: string, options: ReadOptions = {}): Promise<ReadResult>
     },
   })
   let error: string | undefined
+  let dispatchedAtAbort: number | undefined
   try {
     for await (const event of stream) {
       events.push({ type: event.type, id: event.lastEventId, data: event.data })
-      if (events.length === options.abortAfter) controller.abort()
+      if (events.length === options.abortAfter) {
+        dispatchedAtAbort = stream.getSnapshot().events
+        controller.abort()
+      }
     }
   } catch (thrown) {
     error = (thrown as { code?: string }).code ?? String(thrown)
@@ -68,6 +75,8 @@ async function read(url: string, options: ReadOptions = {}): Promise<ReadResult>
     url: snapshot.url,
     error,
     refreshes,
+    dispatchedAtAbort,
+    dispatched: snapshot.events,
   }
 }
 
