@@ -78,4 +78,17 @@ describe('wait', () => {
     await done
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('resolves at once, with no timer left, when the signal was aborted before the wait', async () => {
+    // close() in onReconnect aborts before the backoff wait starts; a held 30 s timer would
+    // then keep Node alive after the stream had ended.
+    vi.useFakeTimers()
+    let resolved = false
+    void wait(60_000, AbortSignal.abort(), true).then(() => {
+      resolved = true
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(resolved).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+  })
 })

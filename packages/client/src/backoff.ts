@@ -41,5 +41,8 @@ export const wait = (ms: number, signal: AbortSignal, hold?: boolean): Promise<v
     }
     const timer = setTimeout(done, ms)
     if (!hold) (timer as { unref?: () => void }).unref?.()
-    signal.addEventListener('abort', done)
+    // An abort event never fires again: a signal aborted before the wait (close() in
+    // onReconnect) must end it now.
+    if (signal.aborted) done()
+    else signal.addEventListener('abort', done)
   })

@@ -1,3 +1,4 @@
+import { parseRetryAfter } from './backoff'
 import { UnbrokenClientError } from './errors'
 
 /** Statuses that mean "try again later"; every other non-200 answer is final. */
@@ -16,30 +17,41 @@ export const RESENDABLE_STATUS = [401, 408, 425, 429, 503]
 export const isEventStream = (type: string | null): boolean =>
   /^text\/event-stream\s*(;|$)/i.test(type as string)
 
+/** Protocol v1 error JSON, or `{}` when the text is something else (an HTML page, plain text). */
+const readErrorJson = (
+  text: string,
+): { code?: string; message?: string; retryable?: boolean; retryAfterMs?: number } => {
+  try {
+    return JSON.parse(text) ?? {}
+  } catch {
+    return {}
+  }
+}
+
 /** Turns a response that did not open a stream into the error that says why, body snippet included. */
 export const responseError = async (
   response: Response,
   resuming: boolean,
 ): Promise<UnbrokenClientError> => {
-  const { status } = response
+  const { status, headers } = response
   let body = ''
   try {
     // The first bytes, to show what the server said (an HTML login page, error JSON…). The idle
     // watchdog bounds a body that never ends.
     body = (await response.text()).slice(0, 512)
   } catch {}
-  let serverCode: string | undefined
-  try {
-    serverCode = JSON.parse(body).code
-  } catch {
-    // Not protocol v1 error JSON: the snippet alone describes it.
+  const details = {
+    status,
+    body,
+    serverCode: readErrorJson(body).code,
+    retryable: RETRY_STATUS.includes(status),
+    retryAfterMs: parseRetryAfter(headers.get('retry-after'), Date.now()),
   }
-  const details = { status, body, serverCode, retryable: RETRY_STATUS.includes(status) }
   const [code, why] =
     status === 200
       ? ([
           'invalid-content-type',
-          `not text/event-stream but ${response.headers.get('content-type')}`,
+          `not text/event-stream but ${headers.get('content-type')}`,
         ] as const)
       : status === 401 || status === 403
         ? (['auth', status === 401 ? 'see onAuthRequired' : 'forbidden'] as const)
@@ -47,4 +59,17 @@ export const responseError = async (
           ? (['resume-failed', 'cannot resume'] as const)
           : (['http-status', response.url] as const)
   return new UnbrokenClientError(code, `HTTP ${status}: ${why}`, details)
+}
+
+/**
+ * Turns the data of a protocol v1 `error` event into the error it reports. Data that is not the
+ * error JSON fails for good, with a message that shows what arrived.
+ */
+export const eventError = (data: string): UnbrokenClientError => {
+  const json = readErrorJson(data)
+  return new UnbrokenClientError('server-error', json.message ?? data, {
+    serverCode: json.code,
+    retryable: json.retryable === true,
+    retryAfterMs: Number(json.retryAfterMs) || 0,
+  })
 }

@@ -34,6 +34,8 @@ export interface ClientErrorDetails {
   readonly serverCode?: string | undefined
   /** Whether retrying may succeed. */
   readonly retryable?: boolean | undefined
+  /** The least delay the server asked for before a retry (`Retry-After`, `retryAfterMs`). */
+  readonly retryAfterMs?: number | undefined
 }
 
 /**
@@ -42,11 +44,15 @@ export interface ClientErrorDetails {
  */
 export class UnbrokenClientError extends Error {
   override readonly name = 'UnbrokenClientError'
-  readonly code: ClientErrorCode
-  readonly status: number | undefined
-  readonly body: string | undefined
-  readonly serverCode: string | undefined
-  readonly retryable: boolean
+  // `declare`: the constructor assigns every field, so no class-field initialisers are emitted
+  // (they would only cost bytes in the 4 KB budget).
+  declare readonly code: ClientErrorCode
+  declare readonly status: number | undefined
+  declare readonly body: string | undefined
+  declare readonly serverCode: string | undefined
+  declare readonly retryable: boolean
+  /** Milliseconds the server asked the client to wait before retrying; 0 when it named none. */
+  declare readonly retryAfterMs: number
 
   constructor(code: ClientErrorCode, message: string, details: ClientErrorDetails = {}) {
     super(message, { cause: details.cause })
@@ -55,5 +61,6 @@ export class UnbrokenClientError extends Error {
     this.body = details.body
     this.serverCode = details.serverCode
     this.retryable = details.retryable ?? false
+    this.retryAfterMs = details.retryAfterMs ?? 0
   }
 }

@@ -44,6 +44,7 @@ describe('retry delays', () => {
       { random: () => 0 },
     )
     expect(contexts.map((context) => context.delayMs)).toEqual([7000])
+    expect(contexts[0]?.error.retryAfterMs).toBe(7000)
   })
 
   it('waits until a Retry-After HTTP-date', async () => {

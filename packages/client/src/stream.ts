@@ -1,5 +1,5 @@
-import { backoffDelay, MAX_RETRY_MS, MAX_TIMER_MS, parseRetryAfter, wait } from './backoff'
-import { isEventStream, RESENDABLE_STATUS, responseError } from './classify'
+import { backoffDelay, MAX_RETRY_MS, MAX_TIMER_MS, wait } from './backoff'
+import { eventError, isEventStream, RESENDABLE_STATUS, responseError } from './classify'
 import { UnbrokenClientError } from './errors'
 import { createEventStreamParser, type ServerSentEvent } from './parser'
 import { createQueue } from './queue'
@@ -61,7 +61,6 @@ export function createEventStream(
   let events = 0
   let bytes = 0
   let closed = false
-  let hint = 0
 
   // A throwing callback stops the stream (the error says which) instead of being retried.
   const call = <K extends Callback>(
@@ -124,16 +123,13 @@ export function createEventStream(
         ;(timer as { unref?: () => void }).unref?.()
       }
     }
-    hint = 0
     try {
       arm()
       const [target, init] = await buildRequest(options, url, resuming, failures, lastId)
       const sent = Date.now()
       const res = await fetcher(target, { ...init, signal: ac.signal })
-      if (res.status !== 200 || !isEventStream(res.headers.get('content-type'))) {
-        hint = parseRetryAfter(res.headers.get('retry-after'), Date.now())
+      if (res.status !== 200 || !isEventStream(res.headers.get('content-type')))
         return await responseError(res, resuming)
-      }
       const location = res.headers.get('content-location') || options.resumeUrl
       if (location) {
         url = new URL(location, res.url || url).href
@@ -191,23 +187,7 @@ export function createEventStream(
           return new UnbrokenClientError('auth', 'auth-expired', {
             serverCode: 'auth-expired',
           })
-        if (last?.type === 'error') {
-          // Protocol v1 error JSON; anything else is a non-retryable failure that says what it got.
-          let body: {
-            code?: string
-            message?: string
-            retryable?: boolean
-            retryAfterMs?: number
-          } = {}
-          try {
-            body = JSON.parse(last.data) ?? {}
-          } catch {}
-          hint = Number(body.retryAfterMs) || 0
-          return new UnbrokenClientError('server-error', body.message ?? last.data, {
-            serverCode: body.code,
-            retryable: body.retryable === true,
-          })
-        }
+        if (last?.type === 'error') return eventError(last.data)
         if (last) return undefined
       }
       return new UnbrokenClientError('network', 'No terminal event', {
@@ -271,7 +251,7 @@ export function createEventStream(
       failures++
       if (failures === 1) streakStart = now
       const elapsedMs = now - streakStart
-      let delayMs = Math.max(hint, backoffDelay(failures, base, backoff, random))
+      let delayMs = Math.max(failure.retryAfterMs, backoffDelay(failures, base, backoff, random))
       if (retry && (failures >= maxAttempts || elapsedMs + delayMs > maxElapsedMs)) {
         retry = false
         error = new UnbrokenClientError(
