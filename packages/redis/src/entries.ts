@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '@unbroken/server'
-import { RedisEventLogError } from './errors'
+import { streamError } from './errors'
 
 /**
  * Stream entries are events (`d` = data, `e` = event type when set) or markers (`c`): `open` is
@@ -28,20 +28,10 @@ export function decodeEntry(
     case 'complete':
       return { kind: 'end' }
     case 'lost':
-      throw producerLost(streamId)
+      throw streamError(streamId, 'lost')
     default:
-      throw new RedisEventLogError(
-        'log-unavailable',
-        `Stream "${streamId}" ended because Redis was unreachable while it was produced; retry it.`,
-      )
+      throw streamError(streamId, 'failed')
   }
-}
-
-export function producerLost(streamId: string): RedisEventLogError {
-  return new RedisEventLogError(
-    'producer-lost',
-    `The producer of stream "${streamId}" stopped heartbeating (its process died); start a new stream.`,
-  )
 }
 
 /** What an event costs against `maxBytes`: UTF-8 bytes of data and event type, as the memory log. */

@@ -7,8 +7,8 @@ import {
   type RedisConnection,
   toLogError,
 } from './connection'
-import { eventBytes, producerLost } from './entries'
-import { RedisEventLogError } from './errors'
+import { eventBytes } from './entries'
+import { RedisEventLogError, type StreamTrouble, streamError } from './errors'
 import { createKeys, streamKeys } from './keys'
 import { createOwnership } from './ownership'
 import { readStream } from './reader'
@@ -115,6 +115,8 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     end,
     tailedStreams: () => tail?.streamIds() ?? [],
     complete: (streamId) => log.complete(streamId),
+    onVanished: (streamId) => tail?.end('vanished', streamId),
+    onUnreachable: () => tail?.end('unreachable'),
   })
 
   const getTail = (): Tail => {
@@ -145,20 +147,6 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       ])
     })
 
-  const statusError = (streamId: string, status: string): RedisEventLogError => {
-    if (status === 'unknown-stream') {
-      return new RedisEventLogError('unknown-stream', `No stream "${streamId}" (or it expired).`)
-    }
-    if (status === 'complete') {
-      return new RedisEventLogError('stream-complete', `Stream "${streamId}" is complete.`)
-    }
-    if (status === 'lost') return producerLost(streamId)
-    return new RedisEventLogError(
-      'log-unavailable',
-      `Stream "${streamId}" failed: Redis was unreachable while it was produced.`,
-    )
-  }
-
   const log: EventLog = {
     async create(streamId, meta = {}) {
       const result = await guard((client) =>
@@ -179,7 +167,8 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     },
 
     async append(streamId, input: EventInput) {
-      if (ownership.failed(streamId)) throw statusError(streamId, 'failed')
+      const fault = ownership.fault(streamId)
+      if (fault) throw streamError(streamId, fault)
       const size = eventBytes(input.data, input.event)
       if (size > maxBytes) {
         throw new RedisEventLogError(
@@ -207,21 +196,30 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       } catch (error) {
         // This event may or may not be stored; any later one would sit behind a hole. So the
         // stream stops here, and a `failed` marker is written as soon as Redis answers again.
-        ownership.fail(streamId)
+        ownership.fail(streamId, 'failed')
         throw error
       }
       if (result.startsWith('0-')) return result
-      throw statusError(streamId, result)
+      if (result === 'unknown-stream' && ownership.owns(streamId)) {
+        // Created here and never ended, yet gone: Redis lost it. Say so, rather than tell the
+        // producer that made it "no such stream"; its readers are ended too.
+        ownership.fail(streamId, 'vanished')
+        throw streamError(streamId, 'vanished')
+      }
+      throw streamError(streamId, result as StreamTrouble)
     },
 
     async complete(streamId) {
-      if (ownership.failed(streamId)) throw statusError(streamId, 'failed')
+      const fault = ownership.fault(streamId)
+      // A failed stream is released once its `failed` marker is written; a vanished one now.
+      if (fault === 'vanished') ownership.release(streamId)
+      if (fault) throw streamError(streamId, fault)
       const result = await end(streamId, 'complete')
       if (result === 'ended' || result === 'complete') {
         ownership.release(streamId)
         return
       }
-      throw statusError(streamId, result)
+      throw streamError(streamId, result as StreamTrouble)
     },
 
     async info(streamId): Promise<StreamInfo | undefined> {
@@ -253,7 +251,7 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       const owner = await guard((client) =>
         runScript(client, 'CANCEL', streamKeys(keys, streamId), [String(leaseMs + ttlMs)]),
       )
-      if (owner === 'unknown-stream') throw statusError(streamId, owner)
+      if (owner === 'unknown-stream') throw streamError(streamId, owner)
       if (owner === '') return
       ownership.fireCancel(streamId)
       if (owner !== instanceId) await mail(owner, { cancel: streamId })

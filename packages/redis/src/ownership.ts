@@ -1,7 +1,8 @@
 /**
  * The producer side of one log instance: the streams it created (and so produces), their lease
- * heartbeats and age limits, cancel listeners, and the sweep that declares other instances'
- * producers lost. One interval timer serves them all.
+ * heartbeats and age limits, cancel listeners, and the sweep over streams its readers tail: it
+ * declares other instances' producers lost, and notices streams that vanished from Redis and
+ * outages longer than a lease, so that no reader waits for ever. One interval timer serves all.
  */
 
 export interface OwnershipOptions {
@@ -18,13 +19,24 @@ export interface OwnershipOptions {
   /** Streams this instance's readers are tailing, whose producers must be watched. */
   readonly tailedStreams: () => string[]
   readonly complete: (streamId: string) => Promise<void>
+  /** A watched or owned stream's keys are gone from Redis: its readers must not wait for more. */
+  readonly onVanished: (streamId: string) => void
+  /** Redis has answered nothing for about `leaseMs`: tailing readers must not wait for it. */
+  readonly onUnreachable: () => void
 }
+
+/** Heartbeats per lease: the lease outlives two missed beats. */
+const TICKS_PER_LEASE = 3
 
 export interface Ownership {
   own(streamId: string): void
-  /** Stops a stream after an append failed: no later append may land behind the hole. */
-  fail(streamId: string): void
-  failed(streamId: string): boolean
+  owns(streamId: string): boolean
+  /**
+   * Stops a stream: after a failed append (no later append may land behind the hole), or because
+   * its keys vanished from Redis. Its producer's next append or complete is refused with why.
+   */
+  fail(streamId: string, fault: Fault): void
+  fault(streamId: string): Fault | undefined
   /** Forgets a stream that ended (completed here, or ended elsewhere). */
   release(streamId: string): void
   fireCancel(streamId: string): void
@@ -34,8 +46,11 @@ export interface Ownership {
   close(): void
 }
 
+/** Why an owned stream stopped before its producer ended it. */
+export type Fault = 'failed' | 'vanished'
+
 interface Owned {
-  failed: boolean
+  fault: Fault | undefined
   readonly ageTimer: ReturnType<typeof setTimeout>
 }
 
@@ -52,6 +67,12 @@ export function createOwnership(options: OwnershipOptions): Ownership {
     for (const listener of set ?? []) listener()
   }
 
+  const fail = (streamId: string, fault: Fault) => {
+    const record = owned.get(streamId)
+    if (record) record.fault = fault
+    if (fault === 'vanished') options.onVanished(streamId)
+  }
+
   const release = (streamId: string) => {
     const record = owned.get(streamId)
     if (record) clearTimeout(record.ageTimer)
@@ -60,31 +81,50 @@ export function createOwnership(options: OwnershipOptions): Ownership {
     listeners.delete(streamId)
   }
 
+  // Ticks in a row in which Redis answered nothing; a lease's worth means an outage, not a blip.
+  let unanswered = 0
+
   const tick = async () => {
     if (ticking) return
     ticking = true
     const beat = async (streamId: string, record: Owned) => {
-      if (record.failed) {
-        // Any answer means Redis is back and the stream now ends in a retryable error.
-        await options.end(streamId, 'failed')
-        release(streamId)
-        return
-      }
-      const status = await options.heartbeat(streamId)
-      if (status === 'cancelled') fireCancel(streamId)
+      // Any answer means Redis is back and the stream now ends in a retryable error.
+      const status =
+        record.fault === 'failed'
+          ? await options.end(streamId, 'failed')
+          : await options.heartbeat(streamId)
+      if (status === 'unknown-stream') fail(streamId, 'vanished')
+      else if (status === 'cancelled') fireCancel(streamId)
       else if (status !== 'live') release(streamId)
     }
-    const sweep = options
-      .tailedStreams()
-      .filter((streamId) => !owned.has(streamId))
-      .map((streamId) => options.end(streamId, 'lost', true))
-    const beats = [...owned].map(([streamId, record]) => beat(streamId, record))
+    const watch = async (streamId: string) => {
+      // Ends the stream as lost when its producer's lease is gone; unknown when its keys are.
+      if ((await options.end(streamId, 'lost', true)) === 'unknown-stream') {
+        options.onVanished(streamId)
+      }
+    }
+    const watched = options.tailedStreams().filter((streamId) => !owned.has(streamId))
     // A failed beat is retried on the next tick; the lease outlives two missed beats.
-    await Promise.allSettled([...beats, ...sweep])
+    // A vanished stream has nothing left to beat; it stays owned until its producer hears why
+    // (next append or complete), so that it is not told "no such stream".
+    const beating = [...owned].filter(([, record]) => record.fault !== 'vanished')
+    const results = await Promise.allSettled([
+      ...beating.map(([streamId, record]) => beat(streamId, record)),
+      ...watched.map(watch),
+    ])
+    const answered = results.length === 0 || results.some((r) => r.status === 'fulfilled')
+    unanswered = answered ? 0 : unanswered + 1
+    if (unanswered >= TICKS_PER_LEASE) {
+      unanswered = 0
+      options.onUnreachable()
+    }
     ticking = false
   }
 
-  const timer = setInterval(() => void tick(), Math.max(10, Math.floor(options.leaseMs / 3)))
+  const timer = setInterval(
+    () => void tick(),
+    Math.max(10, Math.floor(options.leaseMs / TICKS_PER_LEASE)),
+  )
   timer.unref()
 
   return {
@@ -95,13 +135,11 @@ export function createOwnership(options: OwnershipOptions): Ownership {
         options.complete(streamId).catch(() => {})
       }, options.maxStreamAgeMs)
       ageTimer.unref()
-      owned.set(streamId, { failed: false, ageTimer })
+      owned.set(streamId, { fault: undefined, ageTimer })
     },
-    fail(streamId) {
-      const record = owned.get(streamId)
-      if (record) record.failed = true
-    },
-    failed: (streamId) => owned.get(streamId)?.failed === true,
+    owns: (streamId) => owned.has(streamId),
+    fail,
+    fault: (streamId) => owned.get(streamId)?.fault,
     release,
     fireCancel,
     onCancel(streamId, listener) {

@@ -1,6 +1,6 @@
 import type { EventLogReadOptions, LoggedEvent } from '@unbroken/server'
 import { decodeEntry } from './entries'
-import { RedisEventLogError } from './errors'
+import { RedisEventLogError, streamError } from './errors'
 import { idOf, seqOf } from './ids'
 import type { Keys } from './keys'
 import type { Tail, TailEntry, TailSubscription } from './tail'
@@ -52,9 +52,7 @@ export async function* readStream(
     client.xRange(key, start === undefined ? '-' : `(${idOf(start)}`, '+', { COUNT: pageSize }),
     client.xRevRange(key, '+', '-', { COUNT: 1 }),
   ])
-  if (status === null || status === undefined) {
-    throw new RedisEventLogError('unknown-stream', `No stream "${streamId}" (or it expired).`)
-  }
+  if (status === null || status === undefined) throw streamError(streamId, 'unknown-stream')
   const newestSeq = newest[0] ? (seqOf(newest[0].id) ?? 0) : 0
   if (start !== undefined && start > newestSeq) throw notIssued(streamId, String(after))
   const first = page[0]
@@ -95,6 +93,8 @@ export async function* readStream(
       if (delivery === 'closed') {
         throw new RedisEventLogError('log-unavailable', 'The event log was closed.')
       }
+      if (delivery === 'vanished' || delivery === 'unreachable')
+        throw streamError(streamId, delivery)
       if (delivery === 'evicted') {
         subscription.close()
         subscription = undefined

@@ -8,8 +8,14 @@ export interface TailEntry {
   readonly message: Readonly<Record<string, string>>
 }
 
+/**
+ * Why a subscription ended without entries: its stream's keys are gone from Redis (`vanished`:
+ * a restart without persistence, eviction, a flush) or Redis stopped answering (`unreachable`).
+ */
+export type TailLoss = 'vanished' | 'unreachable'
+
 /** What a reader gets from its subscription next. */
-export type TailDelivery = readonly TailEntry[] | 'evicted' | 'closed' | 'aborted'
+export type TailDelivery = readonly TailEntry[] | 'evicted' | 'closed' | 'aborted' | TailLoss
 
 export interface TailSubscription {
   /** Entries after the cursor, in order; `evicted` means "catch up with XRANGE, then resubscribe". */
@@ -48,6 +54,8 @@ export interface Tail {
   streamIds(): string[]
   /** Starts (or unparks) the loop, e.g. when this instance begins to own a stream. */
   poke(): void
+  /** Ends the subscribers of one stream (or, without `streamId`, of every stream) with `loss`. */
+  end(loss: TailLoss, streamId?: string): void
   close(): void
 }
 
@@ -58,6 +66,7 @@ interface Subscriber {
   readonly queue: TailEntry[][]
   buffered: number
   evicted: boolean
+  lost: TailLoss | undefined
   notify: (() => void) | undefined
 }
 
@@ -191,6 +200,7 @@ export function createTail(options: TailOptions): Tail {
         queue: [],
         buffered: 0,
         evicted: false,
+        lost: undefined,
         notify: undefined,
       }
       if (!closing.signal.aborted) {
@@ -213,18 +223,19 @@ export function createTail(options: TailOptions): Tail {
               return batch
             }
             if (subscriber.evicted) return 'evicted'
+            if (subscriber.lost) return subscriber.lost
             if (closing.signal.aborted) return 'closed'
             if (signal?.aborted) return 'aborted'
+            // `close` and `end` call notify themselves: a listener per waiting reader on one
+            // shared signal would trip Node's MaxListenersExceededWarning past ten readers.
             await new Promise<void>((resolve) => {
               const done = () => {
                 subscriber.notify = undefined
                 signal?.removeEventListener('abort', done)
-                closing.signal.removeEventListener('abort', done)
                 resolve()
               }
               subscriber.notify = done
               signal?.addEventListener('abort', done, { once: true })
-              closing.signal.addEventListener('abort', done, { once: true })
             })
           }
         },
@@ -239,10 +250,21 @@ export function createTail(options: TailOptions): Tail {
       return [...ids]
     },
     poke,
+    end(loss, streamId) {
+      for (const [key, set] of subscribers) {
+        for (const subscriber of set) {
+          if (streamId !== undefined && subscriber.streamId !== streamId) continue
+          subscriber.lost = loss
+          remove(key, subscriber)
+          subscriber.notify?.()
+        }
+      }
+    },
     close() {
       if (closing.signal.aborted) return
       closing.abort()
       unpark?.()
+      for (const set of subscribers.values()) for (const subscriber of set) subscriber.notify?.()
       // Ends the blocking XREAD now instead of after blockMs.
       connection.destroy()
     },

@@ -9,7 +9,10 @@
  * ```
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 /** A running Redis the caller may use; `stop` is a no-op for a server given through `REDIS_URL`. */
 export interface RedisServer {
@@ -17,8 +20,16 @@ export interface RedisServer {
   readonly port: number
   /** Stops the server (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>
-  /** SIGKILLs and restarts the server on the same port (data is lost: no persistence). */
+  /**
+   * SIGKILLs and restarts the server on the same port (a server without `persistent` can also be
+   * started again after `stop`). Data is lost unless the server was started with `persistent`.
+   */
   restart(): Promise<void>
+}
+
+export interface RedisServerOptions {
+  /** Append-only file, fsync'd on every write, so that `restart()` keeps every acknowledged write. */
+  readonly persistent?: boolean | undefined
 }
 
 /** Whether a `redis-server` binary is on PATH. */
@@ -31,7 +42,9 @@ export function hasRedisServer(): boolean {
  * Resolves to a running server, or `undefined` when no binary exists and `CI` is unset (the test
  * skips). In CI a missing binary throws: a skipped Redis suite must never pass silently there.
  */
-export async function startRedisServer(): Promise<RedisServer | undefined> {
+export async function startRedisServer(
+  options: RedisServerOptions = {},
+): Promise<RedisServer | undefined> {
   const given = process.env.REDIS_URL
   if (given) {
     return {
@@ -49,25 +62,31 @@ export async function startRedisServer(): Promise<RedisServer | undefined> {
     return undefined
   }
   const port = await freePort()
-  let child = await launch(port)
+  const dir = options.persistent ? mkdtempSync(join(tmpdir(), 'unbroken-redis-')) : undefined
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '']
+  args.push(
+    ...(dir
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]
+      : ['--appendonly', 'no']),
+  )
+  let child = await launch(args, port)
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: () => terminate(child),
+    stop: async () => {
+      await terminate(child)
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    },
     restart: async () => {
       child.kill('SIGKILL')
       await exited(child)
-      child = await launch(port)
+      child = await launch(args, port)
     },
   }
 }
 
-async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
+async function launch(args: string[], port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()

@@ -1,0 +1,170 @@
+/**
+ * Issue 5, point 3 with a real redis-server that really stops: appends fail loudly to the
+ * producer, readers end with a retryable error instead of waiting for ever, and tails reconnect.
+ * Each server here is this file's own, because these tests kill it.
+ */
+import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createResumableStreams, type EventLog } from '@unbroken/server'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { createRedisEventLog, type RedisEventLogOptions } from '../src/index'
+import { type RedisServer, startRedisServer } from './redis-server'
+import { readSse, type SseEvent } from './sse'
+
+const volatile = await startRedisServer()
+const durable = await startRedisServer({ persistent: true })
+afterAll(() => Promise.all([volatile?.stop(), durable?.stop()]))
+
+const opened: EventLog[] = []
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((log) => log.close()))
+})
+
+/** Two log instances sharing a key prefix, like two server instances sharing one Redis. */
+function instances(
+  redis: RedisServer,
+  options: Partial<RedisEventLogOptions> = {},
+): [EventLog, EventLog] {
+  const keyPrefix = `restart:${randomUUID()}:`
+  const instance = () => {
+    const log = createRedisEventLog({ url: redis.url, keyPrefix, leaseMs: 300, ...options })
+    opened.push(log)
+    return log
+  }
+  return [instance(), instance()]
+}
+
+/**
+ * Starts a reader and waits until it has read the stream's first event, so that it is past the
+ * replay; `ended` resolves to every id read and how the read ended.
+ */
+async function reader(log: EventLog, streamId: string) {
+  const events = log.read(streamId)[Symbol.asyncIterator]()
+  const first = await events.next()
+  const ids = first.done ? [] : [first.value.id]
+  const ended = (async () => {
+    try {
+      for (let next = await events.next(); !next.done; next = await events.next()) {
+        ids.push(next.value.id)
+      }
+      return { ids, error: undefined }
+    } catch (error) {
+      return { ids, error }
+    }
+  })()
+  return { ended }
+}
+
+/** Resolves once the log reaches Redis again (its command connection reconnected). */
+const reachable = (log: EventLog) => vi.waitFor(() => log.info('any'), { timeout: 10_000 })
+
+describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', () => {
+  const server = volatile as RedisServer
+  const persistentServer = durable as RedisServer
+
+  it('rejects the next append with a retryable log-unavailable', async () => {
+    const [log] = instances(server)
+    const id = randomUUID()
+    await log.create(id)
+    await log.append(id, { data: 'kept' })
+    await server.restart()
+    await expect(log.append(id, { data: 'lost' })).rejects.toMatchObject({
+      code: 'log-unavailable',
+      retryable: true,
+    })
+  })
+
+  it('tells the producer its stream vanished when Redis came back without it', async () => {
+    const [log] = instances(server)
+    const id = randomUUID()
+    await log.create(id)
+    await server.restart()
+    await reachable(log)
+    await expect(log.append(id, { data: 'after' })).rejects.toMatchObject({
+      code: 'log-unavailable',
+      message: expect.stringContaining('vanished'),
+    })
+  })
+
+  it('ends tailing readers on every instance with a retryable log-unavailable', async () => {
+    const [owner, other] = instances(server)
+    const id = randomUUID()
+    await owner.create(id)
+    const sent = await owner.append(id, { data: 'before' })
+    const readers = await Promise.all([reader(owner, id), reader(other, id)])
+    await server.restart()
+    for (const { ids, error } of await Promise.all(readers.map((r) => r.ended))) {
+      expect(ids).toEqual([sent])
+      expect(error).toMatchObject({ code: 'log-unavailable', retryable: true })
+    }
+  })
+
+  it('ends tailing readers with a retryable log-unavailable while Redis stays down', async () => {
+    const [owner, other] = instances(server)
+    const id = randomUUID()
+    await owner.create(id)
+    await owner.append(id, { data: 'before' })
+    const readers = await Promise.all([reader(owner, id), reader(other, id)])
+    await server.stop()
+    try {
+      for (const { error } of await Promise.all(readers.map((r) => r.ended))) {
+        expect(error).toMatchObject({
+          code: 'log-unavailable',
+          message: expect.stringContaining('stopped answering'),
+        })
+      }
+    } finally {
+      await server.restart()
+    }
+  })
+
+  it('keeps a reader tailing across a restart that keeps the data', async () => {
+    const [producer, consumer] = instances(persistentServer, { leaseMs: 5_000 })
+    const id = randomUUID()
+    await producer.create(id)
+    const sent = [await producer.append(id, { data: '1' })]
+    const reading = await reader(consumer, id)
+    await persistentServer.restart()
+    // An append made before the producer reconnects would fail (and end the stream) by design.
+    await reachable(producer)
+    sent.push(await producer.append(id, { data: '2' }))
+    await producer.complete(id)
+    expect(await reading.ended).toEqual({ ids: sent, error: undefined })
+  })
+
+  it('ends the SSE stream of the registry with a retryable error event', async () => {
+    const [log] = instances(server)
+    const streams = createResumableStreams({ log })
+    const http = createServer((req, res) => {
+      void streams.handle(req, res, async (stream) => {
+        for (let i = 0; !stream.signal.aborted; i += 1) {
+          await stream.send({ event: 'delta', data: `token ${i}` })
+          // Paces the producer like a model would; the restart lands between two tokens.
+          await sleep(10)
+        }
+      })
+    })
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = http.address() as AddressInfo
+      const response = await fetch(`http://127.0.0.1:${port}/streams`, { method: 'POST' })
+      const events: SseEvent[] = []
+      for await (const event of readSse(response)) {
+        events.push(event)
+        if (events.length === 3) await server.restart()
+      }
+      const last = events.at(-1)
+      expect(last?.event).toBe('error')
+      expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+        code: 'log-unavailable',
+        retryable: true,
+      })
+    } finally {
+      http.closeAllConnections()
+      http.close()
+      await streams.close()
+    }
+  })
+})
