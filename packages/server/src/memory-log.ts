@@ -7,6 +7,7 @@ import type {
   StreamInfo,
   StreamStatus,
 } from './log'
+import { utf8Length } from './utf8'
 
 /** Bounds of the in-memory log; every limit is per stream except where noted. */
 export interface MemoryEventLogOptions {
@@ -286,22 +287,4 @@ function positive(name: string, value: number): number {
     throw new UnbrokenServerError('invalid-argument', `${name} must be a positive number.`)
   }
   return value
-}
-
-/** UTF-8 length without allocating, so byte limits hold for any text (web runtimes lack Buffer). */
-function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i += 1
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
 }
