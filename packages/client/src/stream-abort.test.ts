@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http'
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import {
   collect,
   formatEvent,
   openStream,
-  startServer,
-  type TestServer,
   trackUnhandledRejections,
+  useServer,
 } from '../test/server'
 import { createEventStream } from './stream'
 import type { CloseInfo, EventStream } from './types'
@@ -17,11 +16,7 @@ afterAll(() => {
   expect(unhandled.seen).toEqual([])
 })
 
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const loopback = useServer()
 
 // Resolves with the request's socket closing: proof that the client let go of the connection.
 const disconnected = (res: ServerResponse) => new Promise((resolve) => res.on('close', resolve))
@@ -38,7 +33,7 @@ const closed = (stream: EventStream) =>
 
 describe('abort', () => {
   it('starts nothing when the signal is already aborted', async () => {
-    server = await startServer(() => {})
+    const server = await loopback.start(() => {})
     const fetch = vi.fn(globalThis.fetch)
     const onClose = vi.fn()
     const stream = createEventStream(`${server.origin}/s`, {
@@ -60,7 +55,7 @@ describe('abort', () => {
 
   it('cancels a request waiting for response headers', async () => {
     let gone: Promise<unknown> | undefined
-    server = await startServer((_, res) => {
+    const server = await loopback.start((_, res) => {
       gone = disconnected(res)
     })
     const controller = new AbortController()
@@ -76,7 +71,7 @@ describe('abort', () => {
 
   it('cancels the body reader mid-stream', async () => {
     let gone: Promise<unknown> | undefined
-    server = await startServer((_, res) => {
+    const server = await loopback.start((_, res) => {
       gone = disconnected(res)
       openStream(res)
       res.write(formatEvent({ id: '1', data: 'a' }))
@@ -93,7 +88,7 @@ describe('abort', () => {
   })
 
   it('cancels a pending backoff without another request', async () => {
-    server = await startServer((_, res) => res.writeHead(503).end())
+    const server = await loopback.start((_, res) => res.writeHead(503).end())
     const controller = new AbortController()
     const stream = createEventStream(`${server.origin}/s`, {
       signal: controller.signal,
@@ -107,7 +102,7 @@ describe('abort', () => {
   })
 
   it('stops while onAuthRequired is still refreshing', async () => {
-    server = await startServer((_, res) => res.writeHead(401).end())
+    const server = await loopback.start((_, res) => res.writeHead(401).end())
     const controller = new AbortController()
     const stream = createEventStream(`${server.origin}/s`, {
       signal: controller.signal,
@@ -122,7 +117,7 @@ describe('abort', () => {
   })
 
   it('stops while the headers function is pending', async () => {
-    server = await startServer(() => {})
+    const server = await loopback.start(() => {})
     const controller = new AbortController()
     const stream = createEventStream(`${server.origin}/s`, {
       signal: controller.signal,
@@ -139,7 +134,7 @@ describe('abort', () => {
 
 describe('close()', () => {
   it('is idempotent: onClose runs once', async () => {
-    server = await startServer((_, res) => openStream(res))
+    const server = await loopback.start((_, res) => openStream(res))
     const onClose = vi.fn<(info: CloseInfo) => void>()
     const stream = createEventStream(`${server.origin}/s`, {
       onOpen: () => stream.close(),
@@ -153,7 +148,7 @@ describe('close()', () => {
 
   it('ends a for await quietly and releases the connection', async () => {
     let gone: Promise<unknown> | undefined
-    server = await startServer((_, res) => {
+    const server = await loopback.start((_, res) => {
       gone = disconnected(res)
       openStream(res)
       res.write(formatEvent({ id: '1', data: 'a' }))
@@ -166,7 +161,7 @@ describe('close()', () => {
   })
 
   it('stops delivering the rest of a chunk', async () => {
-    server = await startServer((_, res) => {
+    const server = await loopback.start((_, res) => {
       openStream(res)
       res.write(
         formatEvent({ data: 'a' }) + formatEvent({ data: 'b' }) + formatEvent({ data: 'c' }),
@@ -185,7 +180,7 @@ describe('close()', () => {
 
   it('runs when a for await breaks, releasing the connection', async () => {
     let gone: Promise<unknown> | undefined
-    server = await startServer((_, res) => {
+    const server = await loopback.start((_, res) => {
       gone = disconnected(res)
       openStream(res)
       res.write(formatEvent({ data: 'a' }))
@@ -199,7 +194,7 @@ describe('close()', () => {
 
 describe('callbacks that throw', () => {
   it('stop the stream with invalid-argument instead of retrying', async () => {
-    server = await startServer((_, res) => {
+    const server = await loopback.start((_, res) => {
       openStream(res)
       res.write(formatEvent({ data: 'a' }))
     })

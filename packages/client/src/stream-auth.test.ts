@@ -1,31 +1,15 @@
-import type { ServerResponse } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
-import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
-import type { UnbrokenClientError } from './errors'
-import { createEventStream } from './stream'
+import { describe, expect, it } from 'vitest'
+import { formatEvent, type Handler, openStream, sendDone, useServer } from '../test/server'
 import type { AuthContext, EventStreamOptions } from './types'
 
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-const done = (res: ServerResponse) => {
-  openStream(res)
-  res.end(formatEvent({ id: 'end', event: 'done', data: '{}' }))
-}
+const loopback = useServer()
 
 // A token that the test "refreshes": the headers function reads it on every attempt.
-const run = async (
-  handler: Parameters<typeof startServer>[0],
-  options: EventStreamOptions = {},
-) => {
-  server = await startServer(handler)
+const run = async (handler: Handler, options: EventStreamOptions = {}) => {
   let token = 1
   const refreshes: AuthContext[] = []
   const reconnects: string[] = []
-  const stream = createEventStream(`${server.origin}/s`, {
+  const result = await loopback.read(handler, {
     backoff: { initialMs: 0 },
     headers: () => ({ authorization: `Bearer ${token}` }),
     onAuthRequired: async (context) => {
@@ -35,22 +19,14 @@ const run = async (
     onReconnect: ({ error }) => reconnects.push(error.code),
     ...options,
   })
-  const { items, error } = await collect(stream)
-  const tokens = server.requests.map((request) => request.headers.authorization)
-  return {
-    items,
-    error: error as UnbrokenClientError | undefined,
-    refreshes,
-    reconnects,
-    tokens,
-    stream,
-  }
+  const tokens = result.server.requests.map((request) => request.headers.authorization)
+  return { ...result, refreshes, reconnects, tokens }
 }
 
 describe('auth refresh', () => {
   it('refreshes after a 401 and retries with fresh headers, without a backoff attempt', async () => {
     const { items, refreshes, reconnects, tokens, stream } = await run((request, res) =>
-      request.headers.authorization === 'Bearer 1' ? res.writeHead(401).end() : done(res),
+      request.headers.authorization === 'Bearer 1' ? res.writeHead(401).end() : sendDone(res),
     )
     expect(tokens).toEqual(['Bearer 1', 'Bearer 2'])
     expect(refreshes).toEqual([{ reason: 'unauthorized' }])
@@ -61,7 +37,7 @@ describe('auth refresh', () => {
 
   it('refreshes after an auth-expired event and resumes from the last id', async () => {
     const { items, refreshes, tokens } = await run((_, res, index) => {
-      if (index === 1) return done(res)
+      if (index === 1) return sendDone(res)
       openStream(res)
       res.write(formatEvent({ id: '1', data: 'a' }))
       res.write(formatEvent({ id: '2', event: 'auth-expired', data: '' }))
@@ -69,7 +45,7 @@ describe('auth refresh', () => {
     })
     expect(refreshes.map(({ reason }) => reason)).toEqual(['auth-expired'])
     expect(tokens).toEqual(['Bearer 1', 'Bearer 2'])
-    expect(server?.requests[1]?.lastEventId).toBe('2')
+    expect(loopback.server.requests[1]?.lastEventId).toBe('2')
     expect(items.map((event) => event.data)).toEqual(['a', '{}'])
   })
 
@@ -83,7 +59,7 @@ describe('auth refresh', () => {
 
   it('refreshes once per expiry: again after events flowed in between', async () => {
     const { items, refreshes } = await run((_, res, index) => {
-      if (index === 2) return done(res)
+      if (index === 2) return sendDone(res)
       openStream(res)
       res.write(formatEvent({ id: String(index), data: String(index) }))
       res.write(formatEvent({ event: 'auth-expired', data: '' }))
@@ -119,10 +95,10 @@ describe('auth refresh', () => {
   it('re-sends a POST rejected with 401, which the server did not process', async () => {
     await run(
       (request, res) =>
-        request.headers.authorization === 'Bearer 1' ? res.writeHead(401).end() : done(res),
+        request.headers.authorization === 'Bearer 1' ? res.writeHead(401).end() : sendDone(res),
       { method: 'POST', body: 'x' },
     )
-    expect(server?.requests.map((request) => `${request.method} ${request.body}`)).toEqual([
+    expect(loopback.server.requests.map((request) => `${request.method} ${request.body}`)).toEqual([
       'POST x',
       'POST x',
     ])
@@ -138,6 +114,6 @@ describe('auth refresh', () => {
       { method: 'POST' },
     )
     expect(error).toMatchObject({ code: 'resume-failed' })
-    expect(server?.requests).toHaveLength(1)
+    expect(loopback.server.requests).toHaveLength(1)
   })
 })

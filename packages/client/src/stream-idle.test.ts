@@ -1,22 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterEach, describe, expect, it } from 'vitest'
-import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
+import { describe, expect, it } from 'vitest'
+import { collect, doneEvent, formatEvent, openStream, useServer } from '../test/server'
 import { createEventStream } from './stream'
 
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-const done = formatEvent({ id: 'end', event: 'done', data: '{}' })
+const loopback = useServer()
 
 describe('idle watchdog', () => {
   it('aborts a connection that goes silent and resumes from the last id', async () => {
-    server = await startServer((_, res, index) => {
+    const server = await loopback.start((_, res, index) => {
       openStream(res)
       // The first connection sends one event, then nothing, and stays open.
-      res.write(index === 0 ? formatEvent({ id: '1', data: 'a' }) : done)
+      res.write(index === 0 ? formatEvent({ id: '1', data: 'a' }) : doneEvent)
       if (index > 0) res.end()
     })
     const reasons: string[] = []
@@ -33,10 +27,10 @@ describe('idle watchdog', () => {
   })
 
   it('also covers a server that never sends response headers', async () => {
-    server = await startServer((_, res, index) => {
+    const server = await loopback.start((_, res, index) => {
       if (index > 0) {
         openStream(res)
-        res.end(done)
+        res.end(doneEvent)
       }
     })
     const reasons: string[] = []
@@ -52,13 +46,13 @@ describe('idle watchdog', () => {
 
   it('counts keepalive comments as life', async () => {
     // Comments every 20 ms for 600 ms: the 300 ms watchdog would fire if comments did not reset it.
-    server = await startServer(async (_, res) => {
+    const server = await loopback.start(async (_, res) => {
       openStream(res)
       for (let i = 0; i < 30; i++) {
         res.write(': keepalive\n')
         await sleep(20)
       }
-      res.end(done)
+      res.end(doneEvent)
     })
     const reasons: string[] = []
     const { items } = await collect(

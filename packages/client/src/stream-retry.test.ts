@@ -1,30 +1,14 @@
-import type { ServerResponse } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
-import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
-import type { UnbrokenClientError } from './errors'
-import { createEventStream } from './stream'
+import { describe, expect, it } from 'vitest'
+import { formatEvent, type Handler, openStream, sendDone, useServer } from '../test/server'
 import type { EventStreamOptions, RetryContext } from './types'
 
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-const done = (res: ServerResponse) => {
-  openStream(res)
-  res.end(formatEvent({ id: 'end', event: 'done', data: '{}' }))
-}
+const loopback = useServer()
 
 // Runs a stream to its end and records what the retry policy decided; `shouldRetry` answers 0 so
 // the test never waits the delay it inspects.
-const run = async (
-  handler: Parameters<typeof startServer>[0],
-  options: EventStreamOptions = {},
-) => {
-  server = await startServer(handler)
+const run = async (handler: Handler, options: EventStreamOptions = {}) => {
   const contexts: RetryContext[] = []
-  const stream = createEventStream(`${server.origin}/s`, {
+  const result = await loopback.read(handler, {
     random: () => 1,
     shouldRetry: (context) => {
       contexts.push(context)
@@ -32,15 +16,14 @@ const run = async (
     },
     ...options,
   })
-  const { items, error } = await collect(stream)
-  return { items, error: error as UnbrokenClientError | undefined, contexts, stream }
+  return { ...result, contexts }
 }
 
 describe('retry delays', () => {
   it('waits at least Retry-After seconds', async () => {
     const { contexts } = await run(
       (_, res, index) =>
-        index === 0 ? res.writeHead(503, { 'retry-after': '7' }).end() : done(res),
+        index === 0 ? res.writeHead(503, { 'retry-after': '7' }).end() : sendDone(res),
       { random: () => 0 },
     )
     expect(contexts.map((context) => context.delayMs)).toEqual([7000])
@@ -52,7 +35,7 @@ describe('retry delays', () => {
       (_, res, index) =>
         index === 0
           ? res.writeHead(429, { 'retry-after': new Date(Date.now() + 30_000).toUTCString() }).end()
-          : done(res),
+          : sendDone(res),
       { random: () => 0 },
     )
     // HTTP-dates have whole seconds, so the delay lands within a second of 30 s.
@@ -62,7 +45,7 @@ describe('retry delays', () => {
 
   it("uses the server's retry: as the base delay", async () => {
     const { contexts } = await run((_, res, index) => {
-      if (index === 2) return done(res)
+      if (index === 2) return sendDone(res)
       openStream(res)
       res.end('retry: 250\n\n')
     })
@@ -71,7 +54,7 @@ describe('retry delays', () => {
 
   it('clamps retry: 3000000000 to 60 s instead of overflowing into a reconnect storm', async () => {
     const { contexts } = await run((_, res, index) => {
-      if (index === 1) return done(res)
+      if (index === 1) return sendDone(res)
       openStream(res)
       res.end('retry: 3000000000\n\n')
     })
@@ -81,7 +64,7 @@ describe('retry delays', () => {
   it('grows exponentially and restarts after a healthy open', async () => {
     const { contexts } = await run(
       (_, res, index) => {
-        if (index === 3) return done(res)
+        if (index === 3) return sendDone(res)
         if (index < 2) return res.writeHead(500).end()
         openStream(res)
         res.end(formatEvent({ id: '1', data: 'ok' }))
@@ -97,7 +80,7 @@ describe('retry delays', () => {
 
   it('reports the delay it will wait to onReconnect, as shouldRetry chose it', async () => {
     const delays: number[] = []
-    await run((_, res, index) => (index === 0 ? res.writeHead(500).end() : done(res)), {
+    await run((_, res, index) => (index === 0 ? res.writeHead(500).end() : sendDone(res)), {
       shouldRetry: () => 3,
       onReconnect: ({ delayMs }) => delays.push(delayMs),
     })
@@ -108,24 +91,24 @@ describe('retry delays', () => {
 describe('interrupted streams', () => {
   it('resumes after a clean end without a terminal event, from the last id', async () => {
     const { items, error } = await run((_, res, index) => {
-      if (index === 1) return done(res)
+      if (index === 1) return sendDone(res)
       openStream(res)
       res.end(formatEvent({ id: '1', data: 'a' }))
     })
     expect(error).toBeUndefined()
     expect(items.map((event) => event.data)).toEqual(['a', '{}'])
-    expect(server?.requests[1]?.lastEventId).toBe('1')
+    expect(loopback.server.requests[1]?.lastEventId).toBe('1')
   })
 
   it('resumes after the socket is destroyed mid-event', async () => {
     const { items, contexts } = await run((_, res, index) => {
-      if (index === 1) return done(res)
+      if (index === 1) return sendDone(res)
       openStream(res)
       res.write(`${formatEvent({ id: '1', data: 'a' })}id: 2\ndata: par`, () => res.destroy())
     })
     expect(contexts[0]?.error.code).toBe('network')
     expect(items.map((event) => event.data)).toEqual(['a', '{}'])
-    expect(server?.requests[1]?.lastEventId).toBe('1')
+    expect(loopback.server.requests[1]?.lastEventId).toBe('1')
   })
 })
 
@@ -141,13 +124,13 @@ describe('error events', () => {
     expect(error).toMatchObject({ code: 'server-error', serverCode: 'model-failed' })
     expect(error?.message).toContain('upstream died')
     expect(items).toEqual([])
-    expect(server?.requests).toHaveLength(1)
+    expect(loopback.server.requests).toHaveLength(1)
   })
 
   it('resumes after a retryable error event, past its id, waiting retryAfterMs', async () => {
     const { contexts, items } = await run(
       (_, res, index) => {
-        if (index === 1) return done(res)
+        if (index === 1) return sendDone(res)
         openStream(res)
         res.write(
           errorEvent({ code: 'overloaded', message: 'busy', retryable: true, retryAfterMs: 1500 }),
@@ -156,7 +139,7 @@ describe('error events', () => {
       { random: () => 0 },
     )
     expect(contexts.map((context) => context.delayMs)).toEqual([1500])
-    expect(server?.requests[1]?.lastEventId).toBe('e')
+    expect(loopback.server.requests[1]?.lastEventId).toBe('e')
     expect(items.map((event) => event.type)).toEqual(['done'])
   })
 
@@ -172,17 +155,19 @@ describe('error events', () => {
 
 describe('giving up', () => {
   it('stops after maxAttempts failed attempts with retries-exhausted', async () => {
-    server = await startServer((_, res) => res.writeHead(502).end())
-    const { error } = await collect(
-      createEventStream(`${server.origin}/s`, { maxAttempts: 3, backoff: { initialMs: 0 } }),
-    )
+    const { error, server } = await loopback.read((_, res) => res.writeHead(502).end(), {
+      maxAttempts: 3,
+      backoff: { initialMs: 0 },
+    })
     expect(error).toMatchObject({ code: 'retries-exhausted', status: 502, cause: { status: 502 } })
     expect(server.requests).toHaveLength(3)
   })
 
   it('gives up at once when the next attempt would start after maxElapsedMs', async () => {
-    server = await startServer((_, res) => res.writeHead(503, { 'retry-after': '10' }).end())
-    const { error } = await collect(createEventStream(`${server.origin}/s`, { maxElapsedMs: 5000 }))
+    const { error, server } = await loopback.read(
+      (_, res) => res.writeHead(503, { 'retry-after': '10' }).end(),
+      { maxElapsedMs: 5000 },
+    )
     expect(error).toMatchObject({ code: 'retries-exhausted' })
     expect(server.requests).toHaveLength(1)
   })
@@ -190,12 +175,12 @@ describe('giving up', () => {
   it('fails with the error itself when shouldRetry returns false', async () => {
     const { error } = await run((_, res) => res.writeHead(500).end(), { shouldRetry: () => false })
     expect(error).toMatchObject({ code: 'http-status', status: 500 })
-    expect(server?.requests).toHaveLength(1)
+    expect(loopback.server.requests).toHaveLength(1)
   })
 
   it('lets shouldRetry retry what the policy would fail', async () => {
     const { items } = await run(
-      (_, res, index) => (index === 0 ? res.writeHead(400).end() : done(res)),
+      (_, res, index) => (index === 0 ? res.writeHead(400).end() : sendDone(res)),
       { shouldRetry: (context) => context.status === 400 && 0 },
     )
     expect(items).toHaveLength(1)

@@ -1,24 +1,20 @@
-import type { ServerResponse } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
-import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
+import { describe, expect, it } from 'vitest'
+import {
+  collect,
+  formatEvent,
+  type Handler,
+  openStream,
+  sendDone,
+  startServer,
+  useServer,
+} from '../test/server'
 import type { UnbrokenClientError } from './errors'
 import { createEventStream } from './stream'
 
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const loopback = useServer()
 
-const done = (res: ServerResponse, headers?: Record<string, string>) => {
-  openStream(res, headers)
-  res.end(formatEvent({ id: '1', event: 'done', data: '{}' }))
-}
-
-const fail = async (handler: Parameters<typeof startServer>[0]) => {
-  server = await startServer(handler)
-  const stream = createEventStream(`${server.origin}/s`, { backoff: { initialMs: 0 } })
-  const { error } = await collect(stream)
+const fail = async (handler: Handler) => {
+  const { error, server, stream } = await loopback.read(handler, { backoff: { initialMs: 0 } })
   return { error: error as UnbrokenClientError, requests: server.requests.length, stream }
 }
 
@@ -104,7 +100,7 @@ describe('content types', () => {
     'text/event-stream;charset=utf-8',
     'text/event-stream ; charset=UTF-8',
   ])('accepts %s', async (type) => {
-    server = await startServer((_, res) => done(res, { 'content-type': type }))
+    const server = await loopback.start((_, res) => sendDone(res, { 'content-type': type }))
     const { items, error } = await collect(createEventStream(`${server.origin}/s`))
     expect(error).toBeUndefined()
     expect(items).toHaveLength(1)
@@ -115,9 +111,9 @@ describe('statuses that are retried', () => {
   it.each([408, 425, 429, 500, 502, 503, 504])(
     'retries %i, then reads the stream',
     async (code) => {
-      server = await startServer((_, res, index) => {
+      const server = await loopback.start((_, res, index) => {
         if (index === 0) res.writeHead(code).end()
-        else done(res)
+        else sendDone(res)
       })
       const reconnects: number[] = []
       const { items, error } = await collect(
@@ -151,7 +147,7 @@ describe('statuses that are retried', () => {
 
 describe('limits', () => {
   it('fails with event-too-large, without a retry, when an event outgrows maxEventBytes', async () => {
-    server = await startServer((_, res) => {
+    const server = await loopback.start((_, res) => {
       openStream(res)
       res.end(formatEvent({ id: '1', data: 'x'.repeat(2000) }))
     })
@@ -163,7 +159,7 @@ describe('limits', () => {
 
 describe('when resuming', () => {
   it.each([404, 410])('fails on %i with resume-failed and the server code', async (code) => {
-    server = await startServer((_, res, index) => {
+    const server = await loopback.start((_, res, index) => {
       if (index === 0) {
         openStream(res, { 'content-location': '/streams/1' })
         res.end(formatEvent({ id: '1', data: 'a' }))

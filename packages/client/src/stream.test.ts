@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { collect, formatEvent, openStream, startServer, type TestServer } from '../test/server'
+import { describe, expect, it } from 'vitest'
+import { collect, formatEvent, openStream, useServer } from '../test/server'
 import { createEventStream } from './stream'
 
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const loopback = useServer()
 
 const threeThenDone = (_: unknown, res: import('node:http').ServerResponse) => {
   openStream(res)
@@ -18,7 +14,7 @@ const threeThenDone = (_: unknown, res: import('node:http').ServerResponse) => {
 
 describe('createEventStream', () => {
   it('yields every event through for await, the done event last, then ends', async () => {
-    server = await startServer(threeThenDone)
+    const server = await loopback.start(threeThenDone)
     const { items, error } = await collect(createEventStream(`${server.origin}/s`))
     expect(error).toBeUndefined()
     expect(items).toEqual([
@@ -30,10 +26,10 @@ describe('createEventStream', () => {
   })
 
   it('calls onOpen, onEvent and onClose in order', async () => {
-    server = await startServer(threeThenDone)
+    const server = await loopback.start(threeThenDone)
     const calls: string[] = []
     await new Promise<void>((resolve) => {
-      createEventStream(`${server?.origin}/s`, {
+      createEventStream(`${server.origin}/s`, {
         onOpen: (response) => calls.push(`open ${response.status}`),
         onEvent: (event) => calls.push(`event ${event.lastEventId}`),
         onClose: ({ reason }) => {
@@ -46,14 +42,14 @@ describe('createEventStream', () => {
   })
 
   it('sends Accept: text/event-stream and no Last-Event-ID on the first request', async () => {
-    server = await startServer(threeThenDone)
+    const server = await loopback.start(threeThenDone)
     await collect(createEventStream(`${server.origin}/s`))
     expect(server.requests[0]?.headers.accept).toBe('text/event-stream')
     expect(server.requests[0]?.lastEventId).toBeUndefined()
   })
 
   it('moves the snapshot through open, reconnecting, open and closed across a drop', async () => {
-    server = await startServer((_, res, index) => {
+    const server = await loopback.start((_, res, index) => {
       if (index === 1) return threeThenDone(_, res)
       openStream(res)
       res.write(formatEvent({ id: '1', event: 'delta', data: 'a' }), () => res.destroy())
@@ -69,7 +65,7 @@ describe('createEventStream', () => {
   })
 
   it('publishes a closed snapshot with counters once done', async () => {
-    server = await startServer(threeThenDone)
+    const server = await loopback.start(threeThenDone)
     const stream = createEventStream(`${server.origin}/s`)
     await collect(stream)
     const snapshot = stream.getSnapshot()

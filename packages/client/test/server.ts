@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterEach } from 'vitest'
+import type { UnbrokenClientError } from '../src/errors'
+import { createEventStream } from '../src/stream'
+import type { EventStreamOptions } from '../src/types'
 
 /** What the test server saw of one request. */
 export interface SeenRequest {
@@ -63,6 +67,36 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   }
 }
 
+/**
+ * One loopback server per test: `start(handler)` opens it, `server` is the one running, and it is
+ * closed after each test with every connection it still holds.
+ */
+export const useServer = () => {
+  let current: TestServer | undefined
+  afterEach(async () => {
+    await current?.close()
+    current = undefined
+  })
+  const start = async (handler: Handler) => {
+    current = await startServer(handler)
+    return current
+  }
+  return {
+    start,
+    /** Serves `handler`, reads `path` with `createEventStream` to its end and returns what came. */
+    async read(handler: Handler, options: EventStreamOptions = {}, path = '/s') {
+      const server = await start(handler)
+      const stream = createEventStream(`${server.origin}${path}`, options)
+      const { items, error } = await collect(stream)
+      return { items, error: error as UnbrokenClientError | undefined, stream, server }
+    },
+    get server(): TestServer {
+      if (!current) throw new Error('no server started in this test')
+      return current
+    },
+  }
+}
+
 /** Starts a protocol v1 response: status 200 and the SSE headers. */
 export const openStream = (res: ServerResponse, headers: Record<string, string> = {}) => {
   res.writeHead(200, {
@@ -79,6 +113,15 @@ export const formatEvent = (event: { id?: string; event?: string; data: string }
     .split('\n')
     .map((line) => `data: ${line}\n`)
     .join('')}\n`
+
+/** The terminal event of protocol v1, with the id `end`. */
+export const doneEvent = formatEvent({ id: 'end', event: 'done', data: '{}' })
+
+/** A whole protocol v1 stream that is already finished: the headers, then `done`. */
+export const sendDone = (res: ServerResponse, headers?: Record<string, string>) => {
+  openStream(res, headers)
+  res.end(doneEvent)
+}
 
 /** Collects `unhandledRejection`s for the duration of a test file. */
 export const trackUnhandledRejections = () => {
