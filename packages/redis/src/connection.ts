@@ -46,6 +46,8 @@ export function createConnections(options: ConnectionOptions): Connections {
   let command: RedisConnection | undefined
   let connecting: Promise<unknown> = Promise.resolve()
   let everReady = false
+  let versionChecked = false
+  let checkingVersion: Promise<void> | undefined
 
   return {
     async command() {
@@ -61,6 +63,21 @@ export function createConnections(options: ConnectionOptions): Connections {
       // Once connected, an outage makes commands fail at once (offline queue off). Before the
       // first connect, connect() retries for ever, so callers wait a bounded time for it.
       if (!everReady) await within(connecting, options.connectTimeoutMs)
+      if (!versionChecked) {
+        const connection = command
+        checkingVersion ??= connection.info('server').then(
+          (info) => {
+            requireRedis7(info)
+            versionChecked = true
+          },
+          (error: unknown) => {
+            // A dropped connection is asked again next time; only an old server sticks.
+            checkingVersion = undefined
+            throw error
+          },
+        )
+        await checkingVersion
+      }
       return command
     },
     blocking() {
@@ -78,6 +95,22 @@ export function createConnections(options: ConnectionOptions): Connections {
       )
     },
   }
+}
+
+/**
+ * `XADD key 0-*`, which numbers a stream's entries 1, 2, 3… (the ids' gap-free proof), needs
+ * Redis 7.0. An older server would answer "ERR Invalid stream ID" to every create, which looks
+ * like a retryable outage; refusing once, by version, says what to fix.
+ */
+export function requireRedis7(info: string): void {
+  const version = /^redis_version:(\S+)/m.exec(info)?.[1]
+  const major = Number(version?.split('.')[0])
+  // A server that reports no version (a proxy) is given the benefit of the doubt.
+  if (version === undefined || !(major < 7)) return
+  throw new RedisEventLogError(
+    'unsupported-redis',
+    `Redis ${version} is too old: @unbroken/redis needs Redis 7.0 or later (for XADD key 0-*).`,
+  )
 }
 
 async function within(promise: Promise<unknown>, ms: number): Promise<void> {

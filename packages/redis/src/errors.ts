@@ -1,7 +1,10 @@
 import type { EventLogErrorCode } from '@unbroken/server'
 
-/** Why a Redis event-log operation failed: the shared `EventLog` codes, plus misuse at creation. */
-export type RedisEventLogErrorCode = EventLogErrorCode | 'invalid-option'
+/**
+ * Why a Redis event-log operation failed: the shared `EventLog` codes, plus misuse at creation
+ * (`invalid-option`) and a server older than Redis 7.0 (`unsupported-redis`, on first use).
+ */
+export type RedisEventLogErrorCode = EventLogErrorCode | 'invalid-option' | 'unsupported-redis'
 
 /**
  * The one error class of `@unbroken/redis`. Its `code` is the `EventLogErrorCode` the server

@@ -191,6 +191,23 @@ describe.skipIf(!redis)('createRedisEventLog on a real redis-server', () => {
     await expect(log.create(fresh())).rejects.toMatchObject({ code: 'log-unavailable' })
   })
 
+  it('refuses a Redis older than 7.0 with a non-retryable unsupported-redis', async () => {
+    const olderServer = {
+      duplicate(overrides: object) {
+        const connection = createClient({ url, ...overrides })
+        // The real server (7.x) answers everything else; only its version is made old.
+        Object.assign(connection, { info: async () => '# Server\r\nredis_version:6.2.14\r\n' })
+        return connection
+      },
+    }
+    const log = instance({ client: olderServer, url: undefined })
+    await expect(log.create(fresh())).rejects.toMatchObject({
+      code: 'unsupported-redis',
+      retryable: false,
+      message: expect.stringContaining('Redis 6.2.14 is too old'),
+    })
+  })
+
   it('throws invalid-option at creation without a client or url', () => {
     expect(() => createRedisEventLog({})).toThrow(
       expect.objectContaining({ code: 'invalid-option' }),
