@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { bytes } from '../test/parser-cases'
 import { createEventStreamParser } from './parser'
 
 // Byte soup biased toward SSE syntax, so field names, line ends, BOMs and broken UTF-8 meet at
@@ -23,17 +24,9 @@ const token = fc.oneof(
   fc.constantFrom([0xef, 0xbb, 0xbf], [0xff], [0xc3], [0xf0, 0x9f], [0xe2, 0x80]),
   fc.uint8Array({ maxLength: 8 }),
 )
-const encoder = new TextEncoder()
-const streamBytes = fc.array(token, { maxLength: 60 }).map((tokens) => {
-  const parts = tokens.map((t) => (typeof t === 'string' ? encoder.encode(t) : Uint8Array.from(t)))
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
-})
+const streamBytes = fc
+  .array(token, { maxLength: 60 })
+  .map((tokens) => bytes(...tokens.map((t) => (typeof t === 'string' ? t : Array.from(t)))))
 
 const parseAll = (chunks: Uint8Array[]) => {
   const out: unknown[] = []

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { type ParserCase, parserCases } from '../test/parser-cases'
 import { UnbrokenClientError } from './errors'
-import { createEventStreamParser, type ServerSentEvent } from './parser'
+import {
+  createEventStreamParser,
+  type EventStreamParserOptions,
+  type ServerSentEvent,
+} from './parser'
 
 type Chunk = Uint8Array | string
 
@@ -18,6 +22,13 @@ const run = (chunks: Chunk[], initialLastEventId?: string) => {
   for (const chunk of chunks) parser.write(chunk)
   parser.end()
   return { events, retries, comments, lastEventId: parser.lastEventId }
+}
+
+/** A parser that records the data of every event it dispatches. */
+const recording = (options: Omit<EventStreamParserOptions, 'onEvent'> = {}) => {
+  const events: string[] = []
+  const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data), ...options })
+  return { parser, events }
 }
 
 const expected = (c: ParserCase) => ({
@@ -87,23 +98,20 @@ describe('conformance table', () => {
 
 describe('dispatch timing', () => {
   it('dispatches a block ended by CR CR without waiting for more input', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data) })
+    const { parser, events } = recording()
     parser.write('data: a\r\r')
     expect(events).toEqual(['a'])
   })
 
   it('dispatches when the second CR arrives in its own chunk', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data) })
+    const { parser, events } = recording()
     parser.write('data: a\r')
     parser.write('\r')
     expect(events).toEqual(['a'])
   })
 
   it('swallows an LF that arrives in the next chunk after a CR', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data) })
+    const { parser, events } = recording()
     parser.write('data: a\r')
     parser.write('\ndata: b\r\n\r')
     parser.write('\n')
@@ -111,8 +119,7 @@ describe('dispatch timing', () => {
   })
 
   it('keeps the pending LF swallow across an empty chunk', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data) })
+    const { parser, events } = recording()
     parser.write('data: a\r')
     parser.write(new Uint8Array(0))
     parser.write('\ndata: b\n\n')
@@ -153,15 +160,13 @@ describe('lastEventId', () => {
 
 describe('input forms', () => {
   it('does not decode a text chunk again', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data) })
+    const { parser, events } = recording()
     parser.write('data: Ã©\n\n')
     expect(events).toEqual(['Ã©'])
   })
 
   it('strips a BOM split across byte chunks', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data) })
+    const { parser, events } = recording()
     for (const byte of [0xef, 0xbb, 0xbf]) parser.write(new Uint8Array([byte]))
     parser.write('data: a\n\n')
     expect(events).toEqual(['a'])
@@ -189,8 +194,7 @@ describe('input forms', () => {
   })
 
   it('flushes a truncated UTF-8 sequence at end() without dispatching it', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({ onEvent: (e) => events.push(e.data) })
+    const { parser, events } = recording()
     parser.write(new Uint8Array([0x64, 0x61, 0x74, 0x61, 0x3a, 0xe4, 0xbd]))
     parser.end()
     parser.write('data: next\n\n')
@@ -215,12 +219,8 @@ describe('maxEventBytes', () => {
   })
 
   it('accepts an event exactly at the limit', () => {
-    const events: string[] = []
     // The unfinished line `data:xxxxx` is 10 units long.
-    const parser = createEventStreamParser({
-      onEvent: (e) => events.push(e.data),
-      maxEventBytes: 10,
-    })
+    const { parser, events } = recording({ maxEventBytes: 10 })
     parser.write('data:xxxxx')
     parser.write('\n\n')
     expect(events).toEqual(['xxxxx'])
@@ -250,11 +250,7 @@ describe('maxEventBytes', () => {
   })
 
   it('keeps events dispatched before the failure and fails every later call', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({
-      onEvent: (e) => events.push(e.data),
-      maxEventBytes: 16,
-    })
+    const { parser, events } = recording({ maxEventBytes: 16 })
     const first = tooLarge(() => parser.write(`data: ok\n\ndata: ${'x'.repeat(40)}\n\n`))
     expect(events).toEqual(['ok'])
     const again = tooLarge(() => parser.write('data: small\n\n'))
@@ -265,11 +261,7 @@ describe('maxEventBytes', () => {
   })
 
   it('does not count comments and ids of earlier blocks against the event', () => {
-    const events: string[] = []
-    const parser = createEventStreamParser({
-      onEvent: (e) => events.push(e.data),
-      maxEventBytes: 16,
-    })
+    const { parser, events } = recording({ maxEventBytes: 16 })
     for (let i = 0; i < 50; i++) parser.write(': keepalive\nid: 123456\n\n')
     parser.write('data: fine\n\n')
     expect(events).toEqual(['fine'])
@@ -278,11 +270,7 @@ describe('maxEventBytes', () => {
   it('parses a 4 MB line fed in 1 KB chunks (linear buffering)', () => {
     const payload = 'y'.repeat(4 * 1024 * 1024)
     const body = new TextEncoder().encode(`data: ${payload}\n\n`)
-    const events: string[] = []
-    const parser = createEventStreamParser({
-      onEvent: (e) => events.push(e.data),
-      maxEventBytes: 8 * 1024 * 1024,
-    })
+    const { parser, events } = recording({ maxEventBytes: 8 * 1024 * 1024 })
     for (let i = 0; i < body.length; i += 1024) parser.write(body.subarray(i, i + 1024))
     parser.end()
     expect(events.length).toBe(1)

@@ -1,28 +1,19 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createStore } from './store'
-import type { EventStreamSnapshot } from './types'
-
-const initial: EventStreamSnapshot = {
-  status: 'connecting',
-  lastEventId: '',
-  url: 'http://127.0.0.1/',
-  attempt: 0,
-  error: undefined,
-  closeReason: undefined,
-  events: 0,
-  bytes: 0,
-  reconnects: 0,
-  timeToFirstByteMs: undefined,
-}
 
 describe('createStore', () => {
+  it('starts connecting to the url, from the given last event id, with zero counters', () => {
+    const { status, lastEventId, url, events } = createStore('http://127.0.0.1/', '7').get()
+    expect([status, lastEventId, url, events]).toEqual(['connecting', '7', 'http://127.0.0.1/', 0])
+  })
+
   it('returns the same snapshot until something changes', () => {
-    const store = createStore(initial)
+    const store = createStore('http://127.0.0.1/', '')
     expect(store.get()).toBe(store.get())
   })
 
   it('replaces the snapshot with a new frozen object on change', () => {
-    const store = createStore(initial)
+    const store = createStore('http://127.0.0.1/', '')
     const before = store.get()
     store.set({ status: 'open' })
     expect(store.get()).not.toBe(before)
@@ -32,7 +23,7 @@ describe('createStore', () => {
   })
 
   it('notifies subscribers until they unsubscribe', () => {
-    const store = createStore(initial)
+    const store = createStore('http://127.0.0.1/', '')
     const listener = vi.fn()
     const unsubscribe = store.subscribe(listener)
     store.set({ events: 1 })
@@ -42,7 +33,7 @@ describe('createStore', () => {
   })
 
   it('keeps notifying when one listener throws', () => {
-    const store = createStore(initial)
+    const store = createStore('http://127.0.0.1/', '')
     const after = vi.fn()
     store.subscribe(() => {
       throw new Error('bug in a binding')

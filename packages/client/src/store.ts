@@ -1,8 +1,22 @@
 import type { EventStreamSnapshot } from './types'
 
-/** The snapshot store behind `subscribe`/`getSnapshot`, shaped for `useSyncExternalStore`. */
-export const createStore = (initial: EventStreamSnapshot) => {
-  let snapshot = Object.freeze(initial)
+/**
+ * The snapshot store behind `subscribe`/`getSnapshot`, shaped for `useSyncExternalStore`. It starts
+ * as a stream that is connecting to `url`, resuming after `lastEventId`.
+ */
+export const createStore = (url: string, lastEventId: string) => {
+  let snapshot: EventStreamSnapshot = Object.freeze({
+    status: 'connecting',
+    lastEventId,
+    url,
+    attempt: 0,
+    error: undefined,
+    closeReason: undefined,
+    events: 0,
+    bytes: 0,
+    reconnects: 0,
+    timeToFirstByteMs: undefined,
+  })
   const listeners = new Set<() => void>()
   return {
     get: () => snapshot,

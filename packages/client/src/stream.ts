@@ -41,18 +41,7 @@ export function createEventStream(
   // Aborted by end(): it stops the backoff wait; `connection` is the current attempt's.
   const life = new AbortController()
   let connection: AbortController | undefined
-  const store = createStore({
-    status: 'connecting',
-    lastEventId: lastId,
-    url,
-    attempt: 0,
-    error: undefined,
-    closeReason: undefined,
-    events: 0,
-    bytes: 0,
-    reconnects: 0,
-    timeToFirstByteMs: undefined,
-  })
+  const store = createStore(url, lastId)
   let base = backoff.initialMs ?? 1000
   let failures = 0
   let streakStart = 0
