@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   collect,
   formatEvent,
@@ -181,5 +181,34 @@ describe('when resuming', () => {
       'POST /s',
       'GET /streams/1',
     ])
+  })
+})
+
+describe('the console', () => {
+  it('gets nothing, whatever fails: statuses, content types, throwing callbacks', async () => {
+    const methods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const
+    const spies = methods.map((method) => vi.spyOn(console, method))
+    try {
+      const { error } = await loopback.read(
+        (_, res, index) => {
+          if (index === 0) return res.writeHead(500).end()
+          if (index === 1) return res.writeHead(200, { 'content-type': 'text/html' }).end('<p>')
+        },
+        {
+          backoff: { initialMs: 0 },
+          shouldRetry: (context) => context.error.code === 'http-status' && 0,
+          onError: () => {
+            throw new Error('bug in onError')
+          },
+          onClose: () => {
+            throw new Error('bug in onClose')
+          },
+        },
+      )
+      expect(error).toMatchObject({ code: 'invalid-content-type' })
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled()
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+    }
   })
 })

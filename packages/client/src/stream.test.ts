@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest'
-import { collect, formatEvent, openStream, useServer } from '../test/server'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { collect, doneEvent, formatEvent, openStream, useServer } from '../test/server'
 import { createEventStream } from './stream'
 
 const loopback = useServer()
+afterEach(() => {
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+})
 
 const threeThenDone = (_: unknown, res: import('node:http').ServerResponse) => {
   openStream(res)
@@ -81,5 +85,53 @@ describe('createEventStream', () => {
     expect(snapshot.bytes).toBeGreaterThan(0)
     expect(snapshot.timeToFirstByteMs).toBeGreaterThanOrEqual(0)
     expect(Object.isFrozen(snapshot)).toBe(true)
+  })
+
+  it('counts body bytes and the time from the request to its first body byte', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const body = `: warming up\n\n${formatEvent({ id: '1', data: 'é' })}${doneEvent}`
+    const { stream } = await loopback.read((_, res) => {
+      // Only Date is faked: the clock stands still except for this step between request and body.
+      vi.setSystemTime(Date.now() + 250)
+      openStream(res)
+      res.end(body)
+    })
+    expect(stream.getSnapshot()).toMatchObject({
+      bytes: Buffer.byteLength(body),
+      timeToFirstByteMs: 250,
+      events: 2,
+    })
+  })
+})
+
+describe('options', () => {
+  it('sends every request through the injected fetch', async () => {
+    const fetch = vi.fn(globalThis.fetch)
+    const { server } = await loopback.read(threeThenDone, { fetch })
+    expect(fetch).toHaveBeenCalledOnce()
+    expect(fetch.mock.calls[0]?.[0]).toBe(`${server.origin}/s`)
+  })
+
+  it("ends, without a reconnect, on another protocol's terminal marker given as isDone", async () => {
+    // OpenAI-compatible APIs end with `data: [DONE]` and close; they send no Content-Location.
+    const { items, stream, server } = await loopback.read(
+      (_, res) => {
+        openStream(res)
+        res.end('data: {"choices":[]}\n\ndata: [DONE]\n\n')
+      },
+      { method: 'POST', isDone: (event) => event.data === '[DONE]' },
+    )
+    expect(items.map((event) => event.data)).toEqual(['{"choices":[]}', '[DONE]'])
+    expect(stream.getSnapshot().closeReason).toBe('done')
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('keeps reading in a hidden page: no visibility-based disconnect', async () => {
+    const document = { visibilityState: 'hidden', hidden: true, addEventListener: vi.fn() }
+    vi.stubGlobal('document', document)
+    const { items, server } = await loopback.read(threeThenDone)
+    expect(items).toHaveLength(3)
+    expect(server.requests).toHaveLength(1)
+    expect(document.addEventListener).not.toHaveBeenCalled()
   })
 })
