@@ -56,7 +56,7 @@ describe('a reader too slow for the server', () => {
       backoff: { initialMs: 0 },
     })
     const reading = collect(stream, { timeoutMs: 45_000 })
-    await waitFor(() => server.hub.metrics().disconnects['slow-client'] === 1, {
+    await waitFor(() => server.hub.metrics().disconnects['slow-client'] > 0, {
       timeoutMs: 30_000,
       what: 'the server to disconnect the stalled reader as slow-client',
     })
@@ -65,6 +65,9 @@ describe('a reader too slow for the server', () => {
     const { events, snapshot } = await reading
     const reference = await readLog(server.log, started.id)
     assertSameEvents({ scenario: 'slow reader past the drain timeout' }, reference, events)
-    expect(snapshot).toMatchObject({ closeReason: 'done', reconnects: 1 })
+    // A reader slowed down by a loaded machine may be dropped again while it catches up: each
+    // time it resumes, and nothing is lost.
+    expect(snapshot.closeReason).toBe('done')
+    expect(snapshot.reconnects).toBeGreaterThanOrEqual(1)
   })
 })

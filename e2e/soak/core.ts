@@ -56,9 +56,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const stats = async (gc = false): Promise<ServerStats> =>
     (await fetch(`${server.origin}/stats${gc ? '?gc=1' : ''}`)).json() as Promise<ServerStats>
   try {
-    // Warm up (JIT, pools, first allocations), then let the warm-up streams expire: the baseline
-    // is an idle server that has served streams before.
-    await runStreams(proxy, 50, 500, options.intervalMs, options.seed)
+    // Warm up with a short burst of as many streams (JIT, pools, heap and malloc arenas sized
+    // for them), then let them expire: the baseline is an idle server that has served this load
+    // once, so what the long run leaves behind on top of it is what accumulates: a leak.
+    await runStreams(proxy, options.streams, 1_000, options.intervalMs, options.seed)
     await idle(stats, options.ttlMs)
     const baselineRss = (await stats(true)).rss
 

@@ -12,7 +12,7 @@ const report = await runSoak({
   intervalMs: 100,
   cutEveryMs: 1_000,
   cutProbability: 0.02,
-  ttlMs: 5_000,
+  ttlMs: 8_000,
   seed: baseSeed(),
 })
 console.log(formatReport(report))
