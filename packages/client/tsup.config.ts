@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/parser.ts'],
+  entry: { index: 'src/index.ts', parser: 'src/parser-entry.ts' },
   format: ['esm'],
   dts: true,
   sourcemap: true,

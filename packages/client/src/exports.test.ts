@@ -9,3 +9,13 @@ it('exports exactly the public API', async () => {
     ]
   `)
 })
+
+it('exports exactly the parser-only API from @unbroken/client/parser', async () => {
+  expect(Object.keys(await import('./parser-entry')).sort()).toMatchInlineSnapshot(`
+    [
+      "UnbrokenClientError",
+      "createEventStreamParser",
+      "createEventStreamParserStream",
+    ]
+  `)
+})

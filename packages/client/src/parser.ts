@@ -247,5 +247,3 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
     },
   }
 }
-
-export { createEventStreamParserStream } from './parser-stream'
