@@ -51,6 +51,43 @@ describe.skipIf(!redis)('createRedisEventLog on a real redis-server', () => {
     return ids.length
   }
 
+  /** CLIENT SETNAME of every connection open on this file's redis-server, sorted. */
+  const connectionNames = async () => {
+    const list = String(await admin.sendCommand(['CLIENT', 'LIST']))
+    return [...list.matchAll(/ name=(\S+)/g)].map((match) => match[1] ?? '').sort()
+  }
+
+  it('gives every key a TTL: lease + ttl while live, ttl once complete', async () => {
+    const id = fresh()
+    const log = instance({ leaseMs: 5_000, ttlMs: 60_000 })
+    await log.create(id)
+    await log.append(id, { data: 'x' })
+    await log.cancel(id)
+    const keys = ['', ':meta', ':cancel'].map((suffix) => `${keyPrefix}${id}${suffix}`)
+    for (const key of keys) expect(await admin.pTTL(key)).toBeGreaterThan(60_000)
+    await log.complete(id)
+    for (const key of keys) {
+      const ttl = await admin.pTTL(key)
+      expect(ttl).toBeGreaterThan(0)
+      expect(ttl).toBeLessThanOrEqual(60_000)
+    }
+    expect(await admin.exists(`${keyPrefix}${id}:lease`)).toBe(0)
+  })
+
+  it('serves every tailing reader from one blocking connection per instance', async () => {
+    const log = instance()
+    const streams = [fresh(), randomUUID(), randomUUID()]
+    for (const id of streams) await log.create(id)
+    const readers = streams.flatMap((id) => [1, 2, 3, 4].map(() => collect(log.read(id))))
+    const sent = await Promise.all(streams.map((id) => log.append(id, { data: 'x' })))
+    await Promise.all(streams.map((id) => log.complete(id)))
+    expect((await Promise.all(readers)).map((events) => events.map((e) => e.id))).toEqual(
+      sent.flatMap((id) => [[id], [id], [id], [id]]),
+    )
+    // Twelve readers, yet one command and one blocking connection; `admin` has no name.
+    expect(await connectionNames()).toEqual([CLIENT_NAMES.command, CLIENT_NAMES.tail])
+  })
+
   it('issues consecutive Redis stream ids, starting after the open marker', async () => {
     const id = fresh()
     const log = instance()
