@@ -24,7 +24,7 @@ export function createEventStream(
   const idleMs = options.idleTimeoutMs ?? 45_000
   const maxAttempts = options.maxAttempts ?? 10
   const maxElapsedMs = options.maxElapsedMs ?? Infinity
-  const post = !/^get$/i.test(options.method ?? 'GET')
+  const firstRequestIsGet = /^get$/i.test(options.method ?? 'GET')
   let lastId = options.lastEventId ?? ''
   let url: string
   let resuming = false
@@ -42,7 +42,8 @@ export function createEventStream(
   const life = new AbortController()
   let connection: AbortController | undefined
   const store = createStore(url, lastId)
-  let base = backoff.initialMs ?? 1000
+  // The backoff base: `initialMs` until the server's `retry:` replaces it.
+  let baseDelayMs = backoff.initialMs ?? 1000
   let failures = 0
   let streakStart = 0
   let refreshed = false
@@ -132,7 +133,7 @@ export function createEventStream(
         lastEventId: lastId,
         maxEventBytes: options.maxEventBytes,
         onRetry: (ms) => {
-          base = Math.min(ms, MAX_RETRY_MS)
+          baseDelayMs = Math.min(ms, MAX_RETRY_MS)
         },
         onEvent: (event) => {
           if (last || closed) return
@@ -227,7 +228,12 @@ export function createEventStream(
       }
       // Never re-send a body that may have started work (a second LLM generation): resume by
       // GET, or re-send only when the server said it did not process the request.
-      if (retry && !resuming && post && (opened || !RESENDABLE_STATUS.includes(status as number))) {
+      if (
+        retry &&
+        !resuming &&
+        !firstRequestIsGet &&
+        (opened || !RESENDABLE_STATUS.includes(status as number))
+      ) {
         retry = false
         error = new UnbrokenClientError('resume-failed', 'No Content-Location (see resumeUrl)', {
           cause: failure,
@@ -240,7 +246,10 @@ export function createEventStream(
       failures++
       if (failures === 1) streakStart = now
       const elapsedMs = now - streakStart
-      let delayMs = Math.max(failure.retryAfterMs, backoffDelay(failures, base, backoff, random))
+      let delayMs = Math.max(
+        failure.retryAfterMs,
+        backoffDelay(failures, baseDelayMs, backoff, random),
+      )
       if (retry && (failures >= maxAttempts || elapsedMs + delayMs > maxElapsedMs)) {
         retry = false
         error = new UnbrokenClientError(
