@@ -27,6 +27,9 @@ export const parseRetryAfter = (value: string | null, now: number): number => {
   return ms > 0 ? ms : 0
 }
 
+/** Lets Node exit while only this timer is pending; browsers' numeric timers have no `unref`. */
+export const unref = (timer: unknown) => (timer as { unref?: () => void }).unref?.()
+
 /**
  * Resolves after `ms`, or as soon as `signal` aborts, and never leaves a timer behind. The timer is
  * unref'd in Node unless `hold`: a library timer must not keep a process alive on its own, but a
@@ -40,7 +43,7 @@ export const wait = (ms: number, signal: AbortSignal, hold?: boolean): Promise<v
       resolve()
     }
     const timer = setTimeout(done, ms)
-    if (!hold) (timer as { unref?: () => void }).unref?.()
+    if (!hold) unref(timer)
     // An abort event never fires again: a signal aborted before the wait (close() in
     // onReconnect) must end it now.
     if (signal.aborted) done()

@@ -84,7 +84,7 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
   const fail = (what: string, size: number): never => {
     failure = new UnbrokenClientError(
       'event-too-large',
-      `${what} of ${size} characters exceeds maxEventBytes (${max}): raise maxEventBytes for events this large, or fix the server's framing (a missing blank line keeps an event open).`,
+      `${what} of ${size} characters exceeds maxEventBytes (${max}): raise maxEventBytes or fix the server's framing (a missing blank line keeps an event open).`,
     )
     // Drop what was buffered: the stream is unusable, and nothing half-parsed may leak.
     pending = []

@@ -37,11 +37,15 @@ export const createQueue = <T>(onReturn: () => void) => {
       if (active && !ended) buffer.push(value)
       wake()
     },
-    /** Ends the iteration; an `error` is thrown after the buffered values. */
-    end(error?: unknown) {
+    /**
+     * Ends the iteration; an `error` is thrown after the buffered values, unless `discard` drops
+     * them first (an abort means "deliver nothing more", even what one chunk already parsed).
+     */
+    end(error?: unknown, discard?: boolean) {
       if (ended) return
       ended = true
       failure = error
+      if (discard) buffer.length = 0
       wake()
     },
   }

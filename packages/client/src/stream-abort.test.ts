@@ -31,6 +31,20 @@ const closed = (stream: EventStream) =>
     })
   })
 
+// A for-await reader that aborts as soon as it has one event, as a "stop" button would.
+const abortAfterFirstEvent = async (stream: EventStream, controller: AbortController) => {
+  const items: string[] = []
+  try {
+    for await (const event of stream) {
+      items.push(event.data)
+      controller.abort()
+    }
+    return { items, error: undefined }
+  } catch (error) {
+    return { items, error }
+  }
+}
+
 describe('abort', () => {
   it('starts nothing when the signal is already aborted', async () => {
     const server = await loopback.start(() => {})
@@ -77,14 +91,23 @@ describe('abort', () => {
       res.write(formatEvent({ id: '1', data: 'a' }))
     })
     const controller = new AbortController()
-    const stream = createEventStream(`${server.origin}/s`, {
-      signal: controller.signal,
-      onEvent: () => controller.abort(),
-    })
-    const { items, error } = await collect(stream)
-    expect(items.map((event) => event.data)).toEqual(['a'])
+    const stream = createEventStream(`${server.origin}/s`, { signal: controller.signal })
+    const { items, error } = await abortAfterFirstEvent(stream, controller)
+    expect(items).toEqual(['a'])
     expect(error).toMatchObject({ code: 'aborted' })
     await gone
+  })
+
+  it('yields nothing after an abort, not even events parsed from the same chunk', async () => {
+    const server = await loopback.start((_, res) => {
+      openStream(res)
+      res.write(['a', 'b', 'c'].map((data) => formatEvent({ data })).join(''))
+    })
+    const controller = new AbortController()
+    const stream = createEventStream(`${server.origin}/s`, { signal: controller.signal })
+    const { items, error } = await abortAfterFirstEvent(stream, controller)
+    expect(items).toEqual(['a'])
+    expect(error).toMatchObject({ code: 'aborted' })
   })
 
   it('cancels a pending backoff without another request', async () => {
@@ -153,10 +176,13 @@ describe('close()', () => {
       openStream(res)
       res.write(formatEvent({ id: '1', data: 'a' }))
     })
-    const stream = createEventStream(`${server.origin}/s`, { onEvent: () => stream.close() })
-    const { items, error } = await collect(stream)
-    expect(error).toBeUndefined()
-    expect(items).toHaveLength(1)
+    const stream = createEventStream(`${server.origin}/s`)
+    const items: string[] = []
+    for await (const event of stream) {
+      items.push(event.data)
+      stream.close()
+    }
+    expect(items).toEqual(['a'])
     await gone
   })
 

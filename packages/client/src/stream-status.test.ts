@@ -182,6 +182,21 @@ describe('when resuming', () => {
       'GET /streams/1',
     ])
   })
+
+  it.each([404, 410])(
+    'fails on %i with resume-failed when the first request resumes a saved lastEventId',
+    async (code) => {
+      const server = await loopback.start((_, res) => {
+        res.writeHead(code, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ code: 'cursor-expired', message: 'gone', retryable: false }))
+      })
+      const { error } = await collect(
+        createEventStream(`${server.origin}/streams/1`, { lastEventId: '7' }),
+      )
+      expect(error).toMatchObject({ code: 'resume-failed', status: code })
+      expect(server.requests.map((request) => request.lastEventId)).toEqual(['7'])
+    },
+  )
 })
 
 describe('the console', () => {

@@ -1,4 +1,4 @@
-import { backoffDelay, MAX_RETRY_MS, MAX_TIMER_MS, wait } from './backoff'
+import { backoffDelay, MAX_RETRY_MS, MAX_TIMER_MS, unref, wait } from './backoff'
 import { eventError, isEventStream, RESENDABLE_STATUS, responseError } from './classify'
 import { UnbrokenClientError } from './errors'
 import { createEventStreamParser, type ServerSentEvent } from './parser'
@@ -71,7 +71,7 @@ export function createEventStream(
     life.abort(error)
     connection?.abort()
     store.set({ status: 'closed', closeReason, ...(error && { error }) })
-    queue.end(error)
+    queue.end(error, closeReason === 'aborted')
     // The stream is over: a throwing onError/onClose has nothing left to stop, and rethrowing
     // from an abort listener would crash Node.
     try {
@@ -110,7 +110,7 @@ export function createEventStream(
             ),
           idleMs,
         )
-        ;(timer as { unref?: () => void }).unref?.()
+        unref(timer)
       }
     }
     try {
@@ -119,7 +119,8 @@ export function createEventStream(
       const sent = Date.now()
       const res = await fetcher(target, { ...init, signal: ac.signal })
       if (res.status !== 200 || !isEventStream(res.headers.get('content-type')))
-        return await responseError(res, resuming)
+        // A request carrying a cursor is a resume, even the first one (a saved id after a reload).
+        return await responseError(res, resuming || lastId > '')
       const location = res.headers.get('content-location') || options.resumeUrl
       if (location) {
         url = new URL(location, res.url || url).href
@@ -242,10 +243,8 @@ export function createEventStream(
       }
       // A refresh resumes at once: it is not a failed attempt and needs no backoff.
       if (retry && refreshedNow) continue
-      const now = Date.now()
-      failures++
-      if (failures === 1) streakStart = now
-      const elapsedMs = now - streakStart
+      if (++failures === 1) streakStart = Date.now()
+      const elapsedMs = Date.now() - streakStart
       let delayMs = Math.max(
         failure.retryAfterMs,
         backoffDelay(failures, baseDelayMs, backoff, random),
