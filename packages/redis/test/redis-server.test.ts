@@ -29,7 +29,10 @@ it('throws in CI when no redis-server can be had', async () => {
   await expect(startRedisServer()).rejects.toThrow('redis-server is not installed')
 })
 
-it('resolves to undefined outside CI, so that the suite skips', async () => {
-  vi.stubEnv('CI', undefined)
-  expect(await startRedisServer()).toBeUndefined()
-})
+it.each([undefined, 'false', '0'])(
+  'resolves to undefined outside CI (CI=%s), so that the suite skips',
+  async (ci) => {
+    vi.stubEnv('CI', ci)
+    expect(await startRedisServer()).toBeUndefined()
+  },
+)
