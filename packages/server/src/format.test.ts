@@ -34,21 +34,24 @@ const conformance: ReadonlyArray<readonly [string, SseFields, string]> = [
   ['event type', { event: 'delta', data: 'x' }, 'event: delta\ndata: x\n\n'],
   ['empty event', { event: '', data: 'x' }, 'event:\ndata: x\n\n'],
   ['event with colon', { event: 'a:b', data: 'x' }, 'event: a:b\ndata: x\n\n'],
-  ['retry 0', { retry: 0 }, 'retry: 0\n\n'],
+  ['retry 0 (nothing to dispatch: no blank line)', { retry: 0 }, 'retry: 0\n'],
   ['retry with data', { retry: 3000, data: 'x' }, 'retry: 3000\ndata: x\n\n'],
   [
     'field order',
     { data: 'd', event: 'e', id: 'i', retry: 1, comment: 'c' },
     ': c\nretry: 1\nid: i\nevent: e\ndata: d\n\n',
   ],
-  ['comment', { comment: 'hi' }, ': hi\n\n'],
-  ['empty comment', { comment: '' }, ':\n\n'],
-  ['multi-line comment', { comment: 'a\nb' }, ': a\n: b\n\n'],
-  ['comment cannot inject data', { comment: 'x\ndata: evil' }, ': x\n: data: evil\n\n'],
-  ['comment with CR', { comment: 'x\rid: 9' }, ': x\n: id: 9\n\n'],
-  ['comment with CRLF', { comment: 'x\r\ny' }, ': x\n: y\n\n'],
+  ['comment (nothing to dispatch: no blank line)', { comment: 'hi' }, ': hi\n'],
+  ['empty comment (the heartbeat)', { comment: '' }, ':\n'],
+  ['opening: comment and retry', { comment: 'ok', retry: 1000 }, ': ok\nretry: 1000\n'],
+  ['multi-line comment', { comment: 'a\nb' }, ': a\n: b\n'],
+  ['comment cannot inject data', { comment: 'x\ndata: evil' }, ': x\n: data: evil\n'],
+  ['comment with CR', { comment: 'x\rid: 9' }, ': x\n: id: 9\n'],
+  ['comment with CRLF', { comment: 'x\r\ny' }, ': x\n: y\n'],
   ['comment before data', { comment: 'c', data: 'd' }, ': c\ndata: d\n\n'],
-  ['no fields', {}, '\n'],
+  ['no fields', {}, ''],
+  ['id alone keeps its blank line (it commits the id)', { id: '5' }, 'id: 5\n\n'],
+  ['event alone keeps its blank line (it resets the type)', { event: 'x' }, 'event: x\n\n'],
   ['done terminal', { event: 'done', data: '{}' }, 'event: done\ndata: {}\n\n'],
   ['long data stays one line', { data: 'x'.repeat(64) }, `data: ${'x'.repeat(64)}\n\n`],
 ]
@@ -138,6 +141,24 @@ describe('formatEvent round trip', () => {
     fc.assert(
       fc.property(fc.string(), (comment) => {
         expect(parse(formatEvent({ comment }))).toEqual([])
+      }),
+    )
+  })
+
+  it('comment and retry lines never contain a blank line, even for clients that dispatch every block', () => {
+    fc.assert(
+      fc.property(fc.option(fc.string()), fc.option(fc.nat()), (comment, retry) => {
+        const wire = formatEvent({ comment: comment ?? undefined, retry: retry ?? undefined })
+        expect(wire.split('\n').slice(0, -1)).not.toContain('')
+      }),
+    )
+  })
+
+  it('comment and retry lines before an event leave that event unchanged', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.nat(), fc.string(), (comment, retry, data) => {
+        const event = formatEvent({ id: '1', event: 'delta', data })
+        expect(parse(formatEvent({ comment, retry }) + event)).toEqual(parse(event))
       }),
     )
   })

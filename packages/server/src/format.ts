@@ -8,7 +8,9 @@ const LINE_BREAK = /\r\n|\r|\n/
 const FORBIDDEN_IN_FIELD = /[\r\n\0]/
 
 /**
- * Serialises one SSE block: comment lines, `retry`, `id`, `event`, `data` lines, blank line.
+ * Serialises one SSE block: comment lines, `retry`, `id`, `event`, `data` lines, blank line. A block
+ * of only comment and `retry` lines gets no blank line: it has nothing to dispatch, and some clients
+ * (`@microsoft/fetch-event-source`) dispatch every blank line as a message, even an empty one.
  * Throws `UnbrokenServerError` (`invalid-field`/`invalid-argument`) instead of writing a block a
  * client would parse differently from what was meant.
  */
@@ -37,6 +39,10 @@ export function formatEvent(fields: SseFields): string {
     }
     out += formatLines('data:', fields.data)
   }
+  // Without id, event or data the blank line would change nothing for a WHATWG parser: comments
+  // are ignored and `retry:` is applied as it is read, so no buffer carries into the next block.
+  // With an `id` or `event` it is needed: it commits the id and resets the event type.
+  if (fields.id === undefined && fields.event === undefined && fields.data === undefined) return out
   return `${out}\n`
 }
 

@@ -1,7 +1,14 @@
 import { request, type ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
-import { aborted, listen, openStream, parseEvents, type TestServer } from './test-helpers'
+import {
+  aborted,
+  dispatchEveryBlock,
+  listen,
+  openStream,
+  parseEvents,
+  type TestServer,
+} from './test-helpers'
 import type { EventWriter } from './types'
 
 let server: TestServer | undefined
@@ -38,10 +45,9 @@ describe('node writer: opening', () => {
   it('sends the retry hint and a comment before any event exists', async () => {
     const { url } = await serve(() => {})
     const client = await openStream(url)
-    expect(await client.waitFor('\n\n')).toMatchInlineSnapshot(`
+    expect(await client.waitFor('retry: 1000\n')).toMatchInlineSnapshot(`
       ": ok
       retry: 1000
-
       "
     `)
     client.destroy()
@@ -70,6 +76,49 @@ describe('node writer: opening', () => {
     })
     await (await openStream(url, { 'Last-Event-ID': 's1-41' })).ended()
     expect(seen).toBe('s1-41')
+  })
+})
+
+// @microsoft/fetch-event-source dispatches every blank-line block, even one with no field, as an
+// empty message; a WHATWG parser does not. Bytes that carry no event must therefore end without a
+// blank line, or such clients see a phantom message per connection and per heartbeat.
+describe('node writer: read by a client that dispatches every block', () => {
+  const done = { id: '', event: 'done', data: '{}' }
+
+  it('dispatches nothing for the opening', async () => {
+    const { url } = await serve((writer) => writer.end())
+    expect(dispatchEveryBlock(await (await openStream(url)).ended())).toEqual([done])
+  })
+
+  it('dispatches nothing for a keepalive heartbeat', async () => {
+    let writer: EventWriter | undefined
+    let opened = 0
+    const { url } = await serve(
+      (w) => {
+        writer = w
+        opened = w.metrics().bytes
+      },
+      createEventHub({ keepAliveMs: 8 }),
+    )
+    const client = await openStream(url)
+    // A heartbeat is a bare `:` line; only the opening was written before it.
+    await client.waitFor('\n:\n')
+    void writer?.end()
+    const afterOpening = (await client.ended()).slice(opened)
+    expect(afterOpening).toMatch(/^:\n/)
+    expect(dispatchEveryBlock(afterOpening)).toEqual([done])
+  })
+
+  it('dispatches nothing for a comment', async () => {
+    let opened = 0
+    const { url } = await serve(async (writer) => {
+      opened = writer.metrics().bytes
+      await writer.comment('still here')
+      await writer.end()
+    })
+    const afterOpening = (await (await openStream(url)).ended()).slice(opened)
+    expect(afterOpening).toContain(': still here\n')
+    expect(dispatchEveryBlock(afterOpening)).toEqual([done])
   })
 })
 
@@ -116,7 +165,7 @@ describe('node writer: sending', () => {
       outcomes.push(await writer.send({ data: 'a' }), await writer.comment('still here'))
       await writer.end()
     })
-    expect(await (await openStream(url)).ended()).toContain(': still here\n\n')
+    expect(await (await openStream(url)).ended()).toContain(': still here\n')
     expect(outcomes).toEqual(['written', 'written'])
   })
 
@@ -146,7 +195,7 @@ describe('node writer: disconnects', () => {
       writer = w
     })
     const client = await openStream(url)
-    await client.waitFor('\n\n')
+    await client.waitFor('retry: 1000\n')
     client.destroy()
     return writer as EventWriter
   }

@@ -126,6 +126,33 @@ export function parseEvents(text: string): Array<{ id?: string; event: string; d
   return events
 }
 
+/**
+ * Reads SSE text the way `@microsoft/fetch-event-source` does: every blank line dispatches the
+ * block so far, even one with no field at all (which a WHATWG parser never dispatches). Comment
+ * lines are skipped and `retry:` is applied, as there.
+ */
+export function dispatchEveryBlock(
+  text: string,
+): Array<{ id: string; event: string; data: string }> {
+  const dispatched: Array<{ id: string; event: string; data: string }> = []
+  let message = { id: '', event: '', data: '' }
+  for (const line of text.split(/\r\n|\r|\n/).slice(0, -1)) {
+    if (line === '') {
+      dispatched.push(message)
+      message = { id: '', event: '', data: '' }
+      continue
+    }
+    if (line.startsWith(':')) continue
+    const colon = line.indexOf(':')
+    const name = colon === -1 ? line : line.slice(0, colon)
+    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
+    if (name === 'data') message.data = message.data === '' ? value : `${message.data}\n${value}`
+    else if (name === 'event') message.event = value
+    else if (name === 'id') message.id = value
+  }
+  return dispatched
+}
+
 /** Resolves when `signal` aborts (at once if it already has). */
 export function aborted(signal: AbortSignal): Promise<unknown> {
   if (signal.aborted) return Promise.resolve(signal.reason)

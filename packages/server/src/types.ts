@@ -33,7 +33,10 @@ export interface SseEvent {
 export interface SseFields {
   readonly id?: string | number | undefined
   readonly event?: string | undefined
-  /** Omitted means no `data:` line (a comment- or retry-only block, which clients never dispatch). */
+  /**
+   * Omitted means no `data:` line. Without `id`, `event` and `data` the block (comment and `retry`
+   * lines only) ends without a blank line, so that no client dispatches it as an empty message.
+   */
   readonly data?: string | undefined
   readonly retry?: number | undefined
   readonly comment?: string | undefined
@@ -94,7 +97,7 @@ export interface StreamMetrics {
 export interface EventWriter {
   /** Queues one event; same-tick sends go out as one write. */
   send(event: SseEvent): Promise<SendOutcome>
-  /** Queues a comment (`: text`), e.g. a custom heartbeat. */
+  /** Queues a comment (`: text` lines, no blank line: nothing any client dispatches), e.g. a custom heartbeat. */
   comment(text: string): Promise<SendOutcome>
   /** Sends `event: done` (with `data`, default `{}`), then closes with reason `ended`. */
   end(data?: string): Promise<void>

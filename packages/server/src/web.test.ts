@@ -29,7 +29,6 @@ describe('web writer', () => {
     expect(await readAll(response)).toMatchInlineSnapshot(`
       ": ok
       retry: 1000
-
       id: 1
       data: a
       data: b

@@ -8,7 +8,9 @@ import type { DisconnectReason, EventWriter, SendOutcome, SseEvent, StreamMetric
 
 const WRITTEN: Promise<SendOutcome> = Promise.resolve('written')
 const CLOSED: Promise<SendOutcome> = Promise.resolve('closed')
-const HEARTBEAT = ':\n\n'
+// A bare comment line and no blank line: a blank line would make clients that dispatch every block
+// (fetch-event-source) see an empty message per heartbeat. Written only between whole frames.
+const HEARTBEAT = ':\n'
 // A producer that never yields to the event loop (its sends all resolve at once) would otherwise
 // grow one batch without bound; past this size the batch goes out at once. 64 KiB amortises the
 // per-write cost fully while keeping userland buffering small.
