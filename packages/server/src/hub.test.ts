@@ -129,6 +129,15 @@ describe('hub', () => {
       expect.objectContaining({ code: 'invalid-argument' }),
     )
   })
+
+  it.each([Number.NaN, -1, Number.NEGATIVE_INFINITY])(
+    'throws invalid-argument for expiresAt %s at creation',
+    (expiresAt) => {
+      expect(() =>
+        createEventHub({ expiresAt }).web(new Request('http://localhost/s')),
+      ).toThrowError(expect.objectContaining({ code: 'invalid-argument' }))
+    },
+  )
 })
 
 describe('closeAll', () => {

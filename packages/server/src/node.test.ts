@@ -9,7 +9,7 @@ import {
   parseEvents,
   type TestServer,
 } from './test-helpers'
-import type { EventWriter } from './types'
+import type { EventWriter, EventWriterOptions } from './types'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -234,6 +234,48 @@ describe('node writer: late open', () => {
     expect(writer.closed).toBe(true)
     expect(writer.signal.reason).toBe('client-closed')
     expect(hub.metrics().activeStreams).toBe(0)
+  })
+})
+
+describe('node writer: credential expiry', () => {
+  /** Serves one event and done under `expiresAt`, and reads what the client got. */
+  async function readUnder(
+    expiresAt: EventWriterOptions['expiresAt'],
+    onError?: (error: unknown) => void,
+  ) {
+    const hub = createEventHub({ expiresAt, onError })
+    const { url } = await serve(async (writer) => {
+      await writer.send({ id: 'e-1', data: 'x' })
+      await writer.end()
+    }, hub)
+    return parseEvents(await (await openStream(url)).ended())
+  }
+
+  const delivered = [
+    { id: 'e-1', event: 'message', data: 'x' },
+    { event: 'done', data: '{}' },
+  ]
+
+  it('never expires with expiresAt Infinity', async () => {
+    expect(await readUnder(Number.POSITIVE_INFINITY)).toEqual(delivered)
+  })
+
+  it('never expires when the expiresAt function returns Infinity', async () => {
+    expect(await readUnder(() => Number.POSITIVE_INFINITY)).toEqual(delivered)
+  })
+
+  it('never expires when the expiresAt function returns undefined', async () => {
+    expect(await readUnder(() => undefined)).toEqual(delivered)
+  })
+
+  it('treats a NaN from the expiresAt function as expired, without an expiresAt, and reports it', async () => {
+    const seen: unknown[] = []
+    const events = await readUnder(
+      () => Number.NaN,
+      (error) => seen.push(error),
+    )
+    expect(events).toEqual([{ event: 'auth-expired', data: '{}' }])
+    expect(seen).toEqual([expect.objectContaining({ code: 'invalid-argument' })])
   })
 })
 

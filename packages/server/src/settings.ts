@@ -7,7 +7,8 @@ export interface WriterSettings {
   readonly keepAliveMs: number
   readonly drainTimeoutMs: number
   readonly highWaterMarkBytes: number
-  readonly expiresAt: number | (() => number) | undefined
+  /** `undefined` also for `Infinity`: never expires. */
+  readonly expiresAt: number | (() => number | undefined) | undefined
   readonly authLeadMs: number
   readonly maxDurationMs: number | undefined
   readonly status: number
@@ -43,7 +44,7 @@ export function resolveSettings(
       'highWaterMarkBytes',
       pick('highWaterMarkBytes') ?? DEFAULTS.highWaterMarkBytes,
     ),
-    expiresAt: pick('expiresAt'),
+    expiresAt: expiry(pick('expiresAt')),
     authLeadMs: count('authLeadMs', pick('authLeadMs') ?? DEFAULTS.authLeadMs),
     maxDurationMs: optionalCount('maxDurationMs', pick('maxDurationMs')),
     status: pick('status') ?? 200,
@@ -51,17 +52,11 @@ export function resolveSettings(
     exposeErrors: pick('exposeErrors') ?? false,
     onError: pick('onError'),
   }
-  const { expiresAt, status, retryMs } = settings
+  const { status, retryMs } = settings
   if (!Number.isSafeInteger(retryMs)) {
     throw new UnbrokenServerError(
       'invalid-argument',
       `retryMs must be an integer (it is the retry: field), got ${retryMs}`,
-    )
-  }
-  if (expiresAt !== undefined && typeof expiresAt !== 'function' && !Number.isFinite(expiresAt)) {
-    throw new UnbrokenServerError(
-      'invalid-argument',
-      `expiresAt must be epoch ms or a function, got ${expiresAt}`,
     )
   }
   if (!Number.isInteger(status) || status < 200 || status > 299) {
@@ -79,6 +74,19 @@ export function count(name: string, value: number): number {
     throw new UnbrokenServerError(
       'invalid-argument',
       `${name} must be a non-negative number, got ${value}`,
+    )
+  }
+  return value
+}
+
+// Checked after the merge, so that a connection's `Infinity` overrides a hub-wide expiry.
+function expiry(value: EventWriterOptions['expiresAt']): WriterSettings['expiresAt'] {
+  if (value === undefined || typeof value === 'function') return value
+  if (value === Number.POSITIVE_INFINITY) return undefined
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `expiresAt must be epoch ms, Infinity (never) or a function, got ${value}`,
     )
   }
   return value

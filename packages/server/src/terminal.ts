@@ -30,7 +30,10 @@ export function timeoutFrame(): string {
 }
 
 /** `event: auth-expired`: the connection ends, not the stream; the client refreshes and resumes. */
-export function authExpiredFrame(expiresAt: number, lastEventId: string | undefined): string {
-  const data = lastEventId === undefined ? { expiresAt } : { expiresAt, lastEventId }
-  return formatEvent({ event: 'auth-expired', data: JSON.stringify(data) })
+export function authExpiredFrame(
+  expiresAt: number | undefined,
+  lastEventId: string | undefined,
+): string {
+  // JSON.stringify leaves out undefined members: an unknown expiry is omitted, not sent as null.
+  return formatEvent({ event: 'auth-expired', data: JSON.stringify({ expiresAt, lastEventId }) })
 }

@@ -60,8 +60,13 @@ export interface EventWriterOptions {
   readonly drainTimeoutMs?: number | undefined
   /** Bytes queued while waiting for drain beyond which the client is closed as `slow-client`. Default 1 MiB. */
   readonly highWaterMarkBytes?: number | undefined
-  /** Credential expiry (epoch ms); a function is re-read when the lead time arrives, so refreshes count. */
-  readonly expiresAt?: number | (() => number) | undefined
+  /**
+   * Credential expiry (epoch ms); a function is re-read when the lead time arrives, so refreshes
+   * count. `Infinity` (or `undefined` from the function) never expires. NaN or negative throws
+   * `invalid-argument` here; from the function (or if it throws) it counts as expired and goes to
+   * `onError`, because streaming on with a credential in an unknown state is not safe.
+   */
+  readonly expiresAt?: number | (() => number | undefined) | undefined
   /** How long before `expiresAt` to send `auth-expired` and close. Default 5000. */
   readonly authLeadMs?: number | undefined
   /** Longest connection lifetime; then a retryable `timeout` error ends the connection. Default none. */
@@ -72,7 +77,7 @@ export interface EventWriterOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Send unexpected exceptions' messages to the client as is. Default false: they are masked. */
   readonly exposeErrors?: boolean | undefined
-  /** Sees every error given to `fail`, including the ones whose message is masked on the wire. */
+  /** Sees every error given to `fail` (masked ones included) and every failed `expiresAt` function. */
   readonly onError?: ((error: unknown) => void) | undefined
 }
 

@@ -112,6 +112,26 @@ describe('auth expiry', () => {
     })
     expect(writer.signal.reason).toBe('auth-expired')
   })
+
+  it('reports a throwing expiresAt function to onError', () => {
+    const down = new Error('token store down')
+    const seen: unknown[] = []
+    open({
+      expiresAt: () => {
+        throw down
+      },
+      onError: (error) => seen.push(error),
+    })
+    expect(seen).toEqual([down])
+  })
+
+  it('does not re-read an expiresAt function that returned Infinity', () => {
+    const expiresAt = vi.fn(() => Number.POSITIVE_INFINITY)
+    const { writer } = open({ keepAliveMs: 0, expiresAt })
+    vi.advanceTimersByTime(2 ** 32)
+    expect(expiresAt).toHaveBeenCalledOnce()
+    expect(writer.closed).toBe(false)
+  })
 })
 
 describe('metrics', () => {

@@ -1,3 +1,4 @@
+import { UnbrokenServerError } from './errors'
 import { createErrorPayload, formatEvent } from './format'
 import type { KeepAliveBucket, KeepAliveMember } from './keepalive'
 import { unref } from './keepalive'
@@ -221,15 +222,31 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   checkAuthExpiry(): void {
     const expiresAt = this.#settings.expiresAt
     if (expiresAt === undefined || !this.#open) return
-    let at: number
+    let at: number | undefined
+    let failure: unknown
     try {
       at = typeof expiresAt === 'function' ? expiresAt() : expiresAt
-    } catch {
-      // Unknown credential state is treated as expired: closing early is safe, streaming on is not.
-      at = 0
+    } catch (error) {
+      failure = error
     }
-    if (!Number.isFinite(at)) at = 0
-    const delay = at - this.#settings.authLeadMs - Date.now()
+    // Infinity or undefined: this credential never expires, so there is nothing to re-read.
+    if (failure === undefined && (at === undefined || at === Number.POSITIVE_INFINITY)) return
+    if (failure === undefined && (typeof at !== 'number' || !(at >= 0))) {
+      failure = new UnbrokenServerError(
+        'invalid-argument',
+        `expiresAt() must return epoch ms, Infinity or undefined, got ${String(at)}; treated as expired.`,
+      )
+    }
+    if (failure !== undefined) {
+      // Unknown credential state is treated as expired: closing early is safe, streaming on is not.
+      at = undefined
+      try {
+        this.#settings.onError?.(failure)
+      } catch {
+        // A logging hook's own failure must not keep the connection open.
+      }
+    }
+    const delay = at === undefined ? 0 : at - this.#settings.authLeadMs - Date.now()
     if (delay > 0) {
       this.#authTimer = setTimeout(checkAuthExpiry, Math.min(delay, MAX_TIMEOUT_MS), this)
       unref(this.#authTimer)
