@@ -32,6 +32,18 @@ export interface ResumableStreamsOptions {
   readonly principal?:
     | ((request: StreamRequest) => string | undefined | Promise<string | undefined>)
     | undefined
+  /**
+   * This connection's credential expiry (epoch ms), e.g. from the token `principal` verified: the
+   * writer sends `auth-expired` the hub's `authLeadMs` before it and the stream stays resumable.
+   * Asked on every POST and GET, after `authorize`. `undefined` keeps the hub's `expiresAt`;
+   * `Infinity` never expires. NaN or negative is a bug: 500, reported to `onError`.
+   */
+  readonly expiresAt?:
+    | ((
+        request: StreamRequest,
+        principal: string | undefined,
+      ) => number | undefined | Promise<number | undefined>)
+    | undefined
   /** Allows an action. Default: anyone may create; only the creator may read or cancel. */
   readonly authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined
   /** Producers running in this process at once; more are refused with 429. Default 1000. */

@@ -3,6 +3,9 @@ import { createEventHub } from './hub'
 import type { EventLog } from './log'
 import { createMemoryEventLog } from './memory-log'
 import { createResumableStreams, createStreamId } from './resumable'
+import type { StreamRequest } from './resumable-http'
+import type { Producer } from './resumable-producer'
+import type { ResumableStreamsOptions } from './resumable-types'
 import { cleanUpAfterEach, drivenProducer, onCleanup, readSse, setup } from './test-resumable'
 
 cleanUpAfterEach()
@@ -301,5 +304,129 @@ describe('over time', () => {
     )
     expect((await readSse(resumed).rest()).map((e) => e.data)).toEqual(['b', '{}'])
     expect(hub.metrics()).toMatchObject({ authExpiries: 1, resumes: 1 })
+  })
+})
+
+describe('per-connection credential expiry', () => {
+  // Each request carries a token; the registry learns its owner and its expiry from it.
+  const tokens = new Map<string, { user: string; expiresAt: number | undefined }>()
+  const token = (request: StreamRequest) => tokens.get(request.header('authorization') ?? '')
+  const byToken: ResumableStreamsOptions = {
+    principal: (request) => token(request)?.user,
+    expiresAt: (request) => token(request)?.expiresAt,
+  }
+  const as = (name: string, init: RequestInit = {}): RequestInit => ({
+    ...init,
+    headers: { ...init.headers, authorization: name },
+  })
+  const oneDelta: Producer<unknown> = async (stream) => {
+    await stream.send({ event: 'delta', data: 'x' })
+  }
+  // Inside the hub's default 5 s lead: auth-expired goes out as soon as the connection opens.
+  const soon = () => Date.now() + 1000
+  const later = () => Date.now() + 60 * 60_000
+
+  it('ends a POST with auth-expired a lead before its token expires, and the stream stays resumable', async () => {
+    const driven = drivenProducer()
+    const { url } = await setup(driven.producer, byToken)
+    tokens.set('old', { user: 'alice', expiresAt: Date.now() + 5000 + 100 })
+    driven.push('a')
+    const first = await fetch(url('/chat'), as('old', { method: 'POST' }))
+    const cut = await readSse(first).rest()
+    expect(cut.at(-1)?.event).toBe('auth-expired')
+    const { lastEventId } = JSON.parse(cut.at(-1)?.data ?? '{}') as { lastEventId?: string }
+    driven.push('b')
+    driven.finish()
+    tokens.set('new', { user: 'alice', expiresAt: later() })
+    const resumed = await fetch(
+      url(first.headers.get('content-location') ?? ''),
+      as('new', { headers: lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId } }),
+    )
+    const rest = await readSse(resumed).rest()
+    expect([...cut.slice(0, -1), ...rest].map((e) => e.data)).toEqual(['a', 'b', '{}'])
+  })
+
+  it("gives each connection its own principal's expiry", async () => {
+    const seen: Array<string | undefined> = []
+    const { url } = await setup(oneDelta, {
+      ...byToken,
+      expiresAt: (request, principal) => {
+        seen.push(principal)
+        return token(request)?.expiresAt
+      },
+    })
+    tokens.set('alice', { user: 'alice', expiresAt: soon() })
+    tokens.set('bob', { user: 'bob', expiresAt: later() })
+    const alice = await readSse(await fetch(url('/chat'), as('alice', { method: 'POST' }))).rest()
+    const bob = await readSse(await fetch(url('/chat'), as('bob', { method: 'POST' }))).rest()
+    expect(alice.map((e) => e.event)).toEqual(['auth-expired'])
+    expect(bob.map((e) => e.data)).toEqual(['x', '{}'])
+    expect(seen).toEqual(['alice', 'bob'])
+  })
+
+  it('applies the expiry to a resume (GET)', async () => {
+    const { url } = await setup(oneDelta, byToken)
+    tokens.set('fresh', { user: 'alice', expiresAt: later() })
+    tokens.set('stale', { user: 'alice', expiresAt: soon() })
+    const first = await fetch(url('/chat'), as('fresh', { method: 'POST' }))
+    await readSse(first).rest()
+    const again = await fetch(url(first.headers.get('content-location') ?? ''), as('stale'))
+    expect((await readSse(again).rest()).map((e) => e.event)).toEqual(['auth-expired'])
+  })
+
+  it("falls back to the hub's expiresAt when the hook resolves to undefined", async () => {
+    const hub = createEventHub({ keepAliveMs: 0, expiresAt: soon() })
+    const { url } = await setup(oneDelta, { ...byToken, hub })
+    tokens.set('plain', { user: 'alice', expiresAt: undefined })
+    const response = await fetch(url('/chat'), as('plain', { method: 'POST' }))
+    expect((await readSse(response).rest()).map((e) => e.event)).toEqual(['auth-expired'])
+  })
+
+  it("overrides the hub's expiresAt with Infinity from the hook: never expires", async () => {
+    const hub = createEventHub({ keepAliveMs: 0, expiresAt: soon() })
+    const { url } = await setup(oneDelta, { ...byToken, hub })
+    tokens.set('forever', { user: 'alice', expiresAt: Number.POSITIVE_INFINITY })
+    const response = await fetch(url('/chat'), as('forever', { method: 'POST' }))
+    expect((await readSse(response).rest()).map((e) => e.data)).toEqual(['x', '{}'])
+  })
+
+  it('never starts the producer when close() ran while the hook was pending', async () => {
+    const driven = drivenProducer()
+    let release: () => void = () => {}
+    let asked: () => void = () => {}
+    const hookCalled = new Promise<void>((resolve) => {
+      asked = resolve
+    })
+    const { url, streams } = await setup(driven.producer, {
+      expiresAt: async () => {
+        asked()
+        await new Promise<void>((resolve) => {
+          release = resolve
+        })
+        return undefined
+      },
+    })
+    const response = fetch(url('/chat'), { method: 'POST' })
+    await hookCalled
+    await streams.close()
+    release()
+    expect((await response).status).toBe(503)
+    expect(driven.streams).toHaveLength(0)
+  })
+
+  it('answers 500 without starting the producer when the hook resolves to NaN, and reports it', async () => {
+    const driven = drivenProducer()
+    const errors: unknown[] = []
+    const { url, streams } = await setup(driven.producer, {
+      ...byToken,
+      onError: (error) => errors.push(error),
+    })
+    tokens.set('broken', { user: 'alice', expiresAt: Number.NaN })
+    const response = await fetch(url('/chat'), as('broken', { method: 'POST' }))
+    expect(response.status).toBe(500)
+    expect(await response.json()).toMatchObject({ code: 'internal-error', retryable: false })
+    expect(driven.streams).toHaveLength(0)
+    expect(streams.active).toBe(0)
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('NaN') })])
   })
 })

@@ -100,12 +100,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     exchange: Exchange | undefined,
     meta?: Readonly<Record<string, string>>,
   ): Promise<StartedStream> => {
-    if (closing || hub.closing) {
-      throw new UnbrokenServerError(
-        'shutting-down',
-        'The server is shutting down; retry elsewhere.',
-      )
-    }
+    if (closing || hub.closing) throw shuttingDown()
     const id = createStreamId()
     const allowed = await authorize({
       action: 'create',
@@ -141,17 +136,23 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
 
   const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R) => {
     let started: StartedStream
+    let principal: string | undefined
     try {
-      started = await create(await principalOf(exchange), exchange)
+      principal = await principalOf(exchange)
+      started = await create(principal, exchange)
     } catch (error) {
       failWith(exchange, error)
       return
     }
     let writer: EventWriter
     try {
-      writer = exchange.open({ headers: { ...cors, 'Content-Location': started.url } })
+      const expiresAt = await expiryOf(exchange, principal)
+      // `close()` may have stopped every producer while the hook ran; this one must not start.
+      if (closing) throw shuttingDown()
+      writer = exchange.open({ headers: { ...cors, 'Content-Location': started.url }, expiresAt })
     } catch (error) {
-      // The hub refused the connection: nobody will learn this URL, so never start the producer.
+      // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
+      // start the producer.
       pending -= 1
       void log.complete(started.id).catch(() => {})
       failWith(exchange, error)
@@ -174,11 +175,12 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     let events: AsyncIterator<LoggedEvent> | undefined
     let first: IteratorResult<LoggedEvent> | undefined
     let replayUntil: string | undefined
+    let expiresAt: number | undefined
     try {
       const info = await log.info(id)
       if (!info)
         throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
-      await check(exchange, 'read', id, info.meta[OWNER_KEY])
+      expiresAt = await expiryOf(exchange, await check(exchange, 'read', id, info.meta[OWNER_KEY]))
       replayUntil = info.lastId
       events = log.read(id, { after: cursor, signal: stop.signal })[Symbol.asyncIterator]()
       // Pull once when there is something after the cursor: the log then answers at once with an
@@ -193,7 +195,10 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
     let writer: EventWriter
     try {
-      writer = exchange.open({ headers: { ...cors, 'Content-Location': `${basePath}/${id}` } })
+      writer = exchange.open({
+        headers: { ...cors, 'Content-Location': `${basePath}/${id}` },
+        expiresAt,
+      })
     } catch (error) {
       stop.abort()
       await events.return?.()
@@ -218,14 +223,26 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
   }
 
+  /** Authorizes `action` for the caller, and returns who that is. */
   const check = async (exchange: Exchange, action: StreamAction, id: string, owner?: string) => {
     const principal = await principalOf(exchange)
     if (!(await authorize({ action, principal, owner, streamId: id, request: exchange }))) {
       throw denied(principal)
     }
+    return principal
   }
 
   const principalOf = async (request: StreamRequest) => options.principal?.(request)
+
+  const expiryOf = async (request: StreamRequest, principal: string | undefined) => {
+    const at = await options.expiresAt?.(request, principal)
+    if (at === undefined || (typeof at === 'number' && at >= 0)) return at
+    // A plain Error on purpose: a bad hook is a server bug, answered 500 and reported to onError,
+    // not blamed on the client as 400 `invalid-argument`.
+    throw new Error(
+      `The expiresAt option must resolve to epoch ms, Infinity or undefined, got ${String(at)}.`,
+    )
+  }
 
   const attach = (writer: EventWriter, events: AsyncIterator<LoggedEvent>, rest: AttachRest) => {
     void relay({ events, writer, ...rest }).catch((error: unknown) => options.onError?.(error, ''))
@@ -301,6 +318,10 @@ interface AttachRest {
   readonly first?: IteratorResult<LoggedEvent> | undefined
   readonly resumed: boolean
   readonly replayUntil?: string | undefined
+}
+
+function shuttingDown(): UnbrokenServerError {
+  return new UnbrokenServerError('shutting-down', 'The server is shutting down; retry elsewhere.')
 }
 
 function denied(principal: string | undefined): UnbrokenServerError {
