@@ -107,10 +107,6 @@ async function readFetchEventSource(url: string): Promise<ComparableEvent[]> {
     signal: controller.signal,
     openWhenHidden: true,
     onmessage({ event, id, data }) {
-      // fetch-event-source calls onmessage for every block, even one with no field at all (our
-      // opening `retry:` and comment), which EventSource never dispatches; such a block is not
-      // an event of the stream.
-      if (event === '' && id === '' && data === '') return
       events.push({ type: event || 'message', id, data })
       if (event === 'done') controller.abort()
     },

@@ -349,6 +349,14 @@ const comments: ParserCase[] = [
   { name: 'comment with space', input: ': hello\n\n', events: [], comments: ['hello'] },
   { name: 'comment without space', input: ':hello\n\n', events: [], comments: ['hello'] },
   { name: 'empty comment', input: ':\n\n', events: [], comments: [''] },
+  { name: 'heartbeat comment without a blank line', input: ':\n', events: [], comments: [''] },
+  {
+    name: 'opening comment and retry without a blank line, then an event',
+    input: ': ok\nretry: 1000\ndata: a\n\n',
+    events: [ev('a')],
+    retries: [1000],
+    comments: ['ok'],
+  },
   {
     name: 'only one space stripped from a comment',
     input: ':  two\n',
