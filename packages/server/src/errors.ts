@@ -10,6 +10,13 @@ export type ServerErrorCode =
   | 'unauthenticated'
   | 'shutting-down'
 
+// Failures that a later attempt can get past: the log comes back, the server restarts, a slot frees.
+const RETRYABLE_CODES: ReadonlySet<ServerErrorCode> = new Set([
+  'log-unavailable',
+  'shutting-down',
+  'stream-limit',
+])
+
 /**
  * The one error class of `@unbroken/server`. Branch on `code`; `message` says what to do about it.
  * Thrown synchronously only for misuse (a bad option, an injected newline in `id`/`event`); every
@@ -18,9 +25,16 @@ export type ServerErrorCode =
 export class UnbrokenServerError extends Error {
   override readonly name = 'UnbrokenServerError'
   readonly code: ServerErrorCode
+  /** Whether a client may try again; by code unless the thrower knows better (see `options`). */
+  readonly retryable: boolean
 
-  constructor(code: ServerErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ServerErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean | undefined },
+  ) {
     super(message, options)
     this.code = code
+    this.retryable = options?.retryable ?? RETRYABLE_CODES.has(code)
   }
 }

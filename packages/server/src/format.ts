@@ -75,12 +75,6 @@ export interface FormatErrorOptions {
   readonly expose?: boolean | undefined
 }
 
-const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  'log-unavailable',
-  'shutting-down',
-  'stream-limit',
-])
-
 /**
  * The `ErrorPayload` for `event: error`. An `UnbrokenServerError` or an object already shaped like
  * `ErrorPayload` is passed through; anything else is unexpected, and its message is masked unless
@@ -88,7 +82,7 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
  */
 export function createErrorPayload(error: unknown, options?: FormatErrorOptions): ErrorPayload {
   if (error instanceof UnbrokenServerError) {
-    return { code: error.code, message: error.message, retryable: RETRYABLE_CODES.has(error.code) }
+    return { code: error.code, message: error.message, retryable: error.retryable }
   }
   if (isErrorPayload(error)) {
     const { code, message, retryable, retryAfterMs } = error

@@ -153,6 +153,11 @@ describe('attaching to streams in the log', () => {
 describe('failures', () => {
   class ForeignLogError extends Error {
     readonly code = 'log-unavailable'
+    readonly retryable: boolean | undefined
+    constructor(message: string, retryable?: boolean) {
+      super(message)
+      this.retryable = retryable
+    }
   }
 
   it('answers 503 with Retry-After when the log rejects with its own error class', async () => {
@@ -188,6 +193,28 @@ describe('failures', () => {
     expect(JSON.parse(events[1]?.data ?? '{}')).toMatchObject({
       code: 'log-unavailable',
       retryable: true,
+    })
+  })
+
+  it("keeps a log error's own retryable: false (a stream that failed for good)", async () => {
+    const inner = createMemoryEventLog()
+    const log: EventLog = {
+      ...inner,
+      async *read(streamId, readOptions) {
+        for await (const event of inner.read(streamId, readOptions)) {
+          yield event
+          throw new ForeignLogError('Its writes were lost; start a new stream.', false)
+        }
+      },
+    }
+    const driven = drivenProducer()
+    const { url } = await setup(driven.producer, { log })
+    const response = await fetch(url('/chat'), { method: 'POST' })
+    driven.push('a')
+    const events = await readSse(response).rest()
+    expect(JSON.parse(events[1]?.data ?? '{}')).toMatchObject({
+      code: 'log-unavailable',
+      retryable: false,
     })
   })
 

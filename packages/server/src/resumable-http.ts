@@ -142,12 +142,17 @@ const KNOWN_CODES: Readonly<Record<ServerErrorCode, true>> = {
 /**
  * An `EventLog` implementation may reject with its own error class (e.g. `@unbroken/redis`). One
  * whose `code` is ours becomes an `UnbrokenServerError`, so that it maps to the right status, keeps
- * its retryability and is not masked as an unexpected exception.
+ * its own `retryable` when it says one (a stream that failed for good is `log-unavailable` but not
+ * retryable), and is not masked as an unexpected exception.
  */
 export function asServerError(error: unknown): unknown {
   if (error instanceof UnbrokenServerError || typeof error !== 'object' || error === null)
     return error
-  const { code, message } = error as { code?: unknown; message?: unknown }
+  const { code, message, retryable } = error as {
+    code?: unknown
+    message?: unknown
+    retryable?: unknown
+  }
   if (
     typeof code !== 'string' ||
     !Object.hasOwn(KNOWN_CODES, code) ||
@@ -155,5 +160,8 @@ export function asServerError(error: unknown): unknown {
   ) {
     return error
   }
-  return new UnbrokenServerError(code as ServerErrorCode, message, { cause: error })
+  return new UnbrokenServerError(code as ServerErrorCode, message, {
+    cause: error,
+    retryable: typeof retryable === 'boolean' ? retryable : undefined,
+  })
 }
