@@ -1,9 +1,12 @@
 import { createEventStream } from '@unbroken/client'
 import type { FaultProxy } from '../fault-proxy'
-import { type ComparableEvent, describeDifference, firstDifference } from '../support/compare'
+import { type ComparableEvent, describeFirstDifference } from '../support/compare'
 import { collect } from '../support/read'
 import { createRandom } from '../support/seed'
 import { type CutPlanner, RUN_HEADER } from './cut-planner'
+
+// A run that has not ended by then hangs: it fails, naming its seed, instead of stalling the suite.
+const RUN_TIMEOUT_MS = 30_000
 
 export type CutRunOptions = {
   readonly scenario: string
@@ -15,7 +18,6 @@ export type CutRunOptions = {
   readonly method: 'GET' | 'POST'
   /** The events the run must deliver, given the stream URL it ended on. */
   readonly reference: (streamUrl: string) => Promise<readonly ComparableEvent[]>
-  readonly timeoutMs?: number
 }
 
 export type CutRunResult = {
@@ -48,15 +50,12 @@ export async function cutRun(options: CutRunOptions): Promise<CutRunResult> {
   })
   try {
     const { events, snapshot, error } = await collect(stream, {
-      timeoutMs: options.timeoutMs ?? 30_000,
+      timeoutMs: RUN_TIMEOUT_MS,
       what: `${scenario}, seed ${seed}`,
     })
     const expected = await options.reference(snapshot.url)
-    const difference = firstDifference(expected, events)
-    const where = { scenario, seed }
-    let failure: string | undefined
-    if (difference) failure = describeDifference(where, difference, expected.length, events.length)
-    else if (snapshot.closeReason !== 'done') {
+    let failure = describeFirstDifference({ scenario, seed }, expected, events)
+    if (failure === undefined && snapshot.closeReason !== 'done') {
       failure = `${scenario}, seed ${seed}: ended with ${snapshot.closeReason} (${String(error)}) instead of done`
     }
     const cuts = proxy.connections.filter(

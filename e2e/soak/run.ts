@@ -4,7 +4,7 @@
  * 10% of its baseline once the streams' TTL passed. The CI variant is soak.test.ts.
  */
 import { baseSeed } from '../support/seed'
-import { formatReport, runSoak } from './core'
+import { formatReport, memoryLeak, runSoak } from './core'
 
 const report = await runSoak({
   streams: Number(process.env.SOAK_STREAMS ?? 1_000),
@@ -16,8 +16,8 @@ const report = await runSoak({
   seed: baseSeed(),
 })
 console.log(formatReport(report))
-const leaked = report.finalRss > report.baselineRss * 1.1
-if (report.failures.length > 0 || report.lost > 0 || report.duplicated > 0 || leaked) {
-  console.error(leaked ? 'FAILED: server RSS did not return within 10% of its baseline' : 'FAILED')
+const leak = memoryLeak(report)
+if (report.failures.length > 0 || report.lost > 0 || report.duplicated > 0 || leak) {
+  console.error(`FAILED${leak ? `: ${leak}` : ''}`)
   process.exit(1)
 }

@@ -2,7 +2,7 @@
  * The soak's server, in its own process so that its RSS is its own: our registry over the memory
  * log. `POST /streams?until=T&intervalMs=I` starts a producer that appends one event every I ms
  * until epoch ms T, then ends with `done` carrying `{"events":N}`. `GET /stats[?gc=1]` answers
- * RSS and counters (collecting garbage first with `gc=1`; run with --expose-gc).
+ * RSS, heap and counters (collecting garbage first with `gc=1`; run with --expose-gc).
  *
  * Env: TTL_MS (how long a finished stream stays in the log). Prints `{"port":N}` once listening.
  */
@@ -41,6 +41,7 @@ const server = createServer((req, res) => {
     res.end(
       JSON.stringify({
         rss: process.memoryUsage().rss,
+        heapUsed: process.memoryUsage().heapUsed,
         active: registry.active,
         hub: hub.metrics(),
       }),

@@ -26,31 +26,32 @@ export function firstDifference(
 export type Scenario = { readonly scenario: string; readonly seed?: number | undefined }
 
 /**
- * Throws an error naming the scenario, the seed and the first differing event, instead of a
- * thousands-of-events diff: point 7 of the e2e issue ("readable failures").
+ * Names the scenario, the seed and the first differing event, instead of a thousands-of-events
+ * diff (point 7 of the e2e issue, "readable failures"); undefined when the sequences are equal.
  */
+export function describeFirstDifference(
+  { scenario, seed }: Scenario,
+  expected: readonly ComparableEvent[],
+  got: readonly ComparableEvent[],
+): string | undefined {
+  const difference = firstDifference(expected, got)
+  if (difference === undefined) return undefined
+  const seedText = seed === undefined ? '' : `, seed ${seed} (replay with E2E_SEED=${seed})`
+  return [
+    `${scenario}${seedText}: first difference at event #${difference.index} (expected ${expected.length} events, got ${got.length})`,
+    `  expected: ${show(difference.expected)}`,
+    `  got:      ${show(difference.got)}`,
+  ].join('\n')
+}
+
+/** Throws {@link describeFirstDifference}'s message when the sequences differ. */
 export function assertSameEvents(
   where: Scenario,
   expected: readonly ComparableEvent[],
   got: readonly ComparableEvent[],
 ): void {
-  const difference = firstDifference(expected, got)
-  if (difference === undefined) return
-  throw new Error(describeDifference(where, difference, expected.length, got.length))
-}
-
-export function describeDifference(
-  { scenario, seed }: Scenario,
-  { index, expected, got }: Difference,
-  expectedLength: number,
-  gotLength: number,
-): string {
-  const seedText = seed === undefined ? '' : `, seed ${seed} (replay with E2E_SEED=${seed})`
-  return [
-    `${scenario}${seedText}: first difference at event #${index} (expected ${expectedLength} events, got ${gotLength})`,
-    `  expected: ${show(expected)}`,
-    `  got:      ${show(got)}`,
-  ].join('\n')
+  const message = describeFirstDifference(where, expected, got)
+  if (message !== undefined) throw new Error(message)
 }
 
 function show(event: ComparableEvent | undefined): string {
