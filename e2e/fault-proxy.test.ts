@@ -94,6 +94,15 @@ describe('fault proxy', () => {
     expect(proxy.connections[0]?.cut).toBe(true)
   })
 
+  it('cuts cutBeforeEnd bytes before the end, holding them back until the server closed', async () => {
+    const payload = bytes(100_000)
+    const { proxy } = await setup(payload, { cutBeforeEnd: 80_000 })
+    const { bytes: got, error } = await request(proxy.port).received
+    expect(error).toBeUndefined()
+    expect(got.equals(payload.subarray(0, 20_000))).toBe(true)
+    expect(proxy.connections[0]?.cut).toBe(true)
+  })
+
   it('closes the server side of a cut connection', async () => {
     const { proxy, source } = await setup(bytes(100_000), { cutAt: 10 }, { end: false })
     await request(proxy.port).received

@@ -14,6 +14,13 @@ export type FaultPlan = {
    * is not offered: on Linux a reader that has data queued sees it as EOF all the same.)
    */
   cutAt?: number | undefined
+  /**
+   * Cuts the connection this many bytes before the server's end of it: the proxy holds back the
+   * last `cutBeforeEnd` bytes until the server has closed, then cuts instead of sending them. An
+   * offset counted from the end reaches the terminal event whatever the unknown length of the
+   * response head and transfer-coding framing; holding bytes back delays them, nothing more.
+   */
+  cutBeforeEnd?: number | undefined
   /** After this many downstream bytes, stop forwarding; the sockets stay open. */
   stallAt?: number | undefined
   /** How long a stall lasts; omitted means until `release()` or until either side closes. */
@@ -83,8 +90,8 @@ const HEAD_END = '\r\n\r\n'
 
 /**
  * Starts a loopback TCP proxy in front of `targetPort` that injects faults into the response path:
- * a cut at a chosen byte offset, a stall, a throttle, and small (down to 1-byte)
- * segments. The plan for a connection is chosen when its first HTTP request head has arrived, so
+ * a cut at a chosen byte offset (from the start or from the end), a stall, a throttle, and small
+ * (down to 1-byte) segments. The plan for a connection is chosen when its first HTTP request head has arrived, so
  * many concurrent runs can share one proxy and still get their own seeded faults.
  */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -158,7 +165,7 @@ class Connection implements ProxiedConnection {
       this.#queue.push(chunk)
       this.#queued += chunk.length
       this.peakQueued = Math.max(this.peakQueued, this.#queued)
-      if (this.#queued > HIGH_WATER_MARK) this.#upstream.pause()
+      if (this.#queued > this.#highWaterMark()) this.#upstream.pause()
       this.#notify()
     })
     this.#upstream.on('end', () => {
@@ -229,10 +236,16 @@ class Connection implements ProxiedConnection {
     return this.closed || this.cut
   }
 
+  /** The backlog above which the server is paused: bytes held back for `cutBeforeEnd` are extra, or the proxy would never see the end. */
+  #highWaterMark() {
+    return HIGH_WATER_MARK + (this.plan.cutBeforeEnd ?? 0)
+  }
+
   /** Moves downstream bytes from the queue to the client, applying the plan's faults. */
   async #pump() {
     while (!this.#planned && !this.#done()) await this.#waitForChange()
-    const { cutAt, stallAt, stallMs, segmentBytes, segmentDelayMs = 0 } = this.plan
+    const { cutAt, cutBeforeEnd, stallAt, stallMs, segmentBytes, segmentDelayMs = 0 } = this.plan
+    const heldBack = cutBeforeEnd ?? 0
     let stalled = false
     while (!this.#done()) {
       if (cutAt !== undefined && this.delivered >= cutAt) {
@@ -248,16 +261,20 @@ class Connection implements ProxiedConnection {
         } else await sleep(stallMs)
         continue
       }
+      if (cutBeforeEnd !== undefined && this.#upstreamEnded && this.#queued <= cutBeforeEnd) {
+        this.cutNow()
+        return
+      }
       const chunk = this.#queue[0]
-      if (chunk === undefined) {
-        if (this.#upstreamEnded) {
-          this.#client.end()
-          return
-        }
+      if (chunk === undefined && this.#upstreamEnded) {
+        this.#client.end()
+        return
+      }
+      if (chunk === undefined || this.#queued <= heldBack) {
         await this.#waitForChange()
         continue
       }
-      let size = chunk.length
+      let size = Math.min(chunk.length, this.#queued - heldBack)
       if (segmentBytes !== undefined) size = Math.min(size, segmentBytes)
       if (cutAt !== undefined) size = Math.min(size, cutAt - this.delivered)
       if (!stalled && stallAt !== undefined) size = Math.min(size, stallAt - this.delivered)
@@ -265,7 +282,8 @@ class Connection implements ProxiedConnection {
       if (size === chunk.length) this.#queue.shift()
       else this.#queue[0] = chunk.subarray(size)
       this.#queued -= size
-      if (this.#queued <= HIGH_WATER_MARK && this.#upstream.isPaused()) this.#upstream.resume()
+      if (this.#queued <= this.#highWaterMark() && this.#upstream.isPaused())
+        this.#upstream.resume()
       await this.#write(piece)
       if (segmentBytes !== undefined) {
         // Give the reader a turn between segments, so it really receives them one at a time.

@@ -1,11 +1,12 @@
+import type { EventLog } from '@unbroken/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFaultProxy, type FaultProxy } from '../fault-proxy'
-import type { ComparableEvent } from '../support/compare'
+import { type ComparableEvent, describeFirstDifference } from '../support/compare'
 import { runPool } from '../support/pool'
 import { baseSeed } from '../support/seed'
 import { waitFor } from '../support/wait'
 import { type CutPlanner, createCutPlanner, remainingBytes } from './cut-planner'
-import { cutRun } from './cut-run'
+import { type CutRunOptions, cutRun } from './cut-run'
 import {
   type RegistryServer,
   type RegistryServerOptions,
@@ -29,6 +30,30 @@ const SOURCE = sourceEvents(2_000)
 const CONCURRENCY = 12
 const streamId = (url: string) => new URL(url).pathname.split('/').pop() ?? ''
 
+// What the log must hold for every stream of the source, ids aside (the log assigns them).
+const withoutIds = (events: readonly ComparableEvent[]) =>
+  events.map(({ type, data }) => ({ type, id: '', data }))
+const SOURCE_IN_LOG: readonly ComparableEvent[] = [
+  ...SOURCE.map(({ event, data }) => ({ type: event ?? 'message', id: '', data })),
+  { type: 'done', id: '', data: '{}' },
+]
+
+/**
+ * A stream's events as the log holds them, checked against the source first: each run is
+ * compared with the log, so a producer that lost or mangled events on their way into the log
+ * would otherwise pass.
+ */
+async function loggedSource(log: EventLog, url: string): Promise<ComparableEvent[]> {
+  const logged = await readLog(log, streamId(url))
+  const difference = describeFirstDifference(
+    { scenario: `the log of ${url} against the source` },
+    SOURCE_IN_LOG,
+    withoutIds(logged),
+  )
+  if (difference !== undefined) throw new Error(difference)
+  return logged
+}
+
 /**
  * Seeded cut runs through one fault proxy in front of one registry server: every run's client
  * must deliver the 2,000-event source exactly, however its 1–3 connections were cut.
@@ -46,10 +71,8 @@ export function describeCutSuite(suite: CutSuite): void {
       if (!options) return
       server = await startRegistryServer({ ...options, producer: () => produce(SOURCE) })
       const started = await server.registry.start(produce(SOURCE))
-      finished = {
-        url: `${server.origin}${started.url}`,
-        reference: await readLog(server.log, started.id),
-      }
+      const url = `${server.origin}${started.url}`
+      finished = { url, reference: await loggedSource(server.log, url) }
       planner = createCutPlanner(remainingBytes(finished.reference))
       proxy = await createFaultProxy({ targetPort: server.port, plan: planner.plan })
     })
@@ -59,36 +82,31 @@ export function describeCutSuite(suite: CutSuite): void {
       await suite.teardown?.()
     })
 
-    it('holds the whole source in the log', (context) => {
-      if (!server) return context.skip(`${suite.name} is not available`)
-      expect(finished.reference.map(({ type, data }) => ({ type, data }))).toEqual([
-        ...SOURCE.map(({ event, data }) => ({ type: event, data })),
-        { type: 'done', data: '{}' },
-      ])
-    })
+    /** `count` seeded runs from `firstSeed` on, which must all deliver their reference exactly. */
+    async function runSeeded(
+      count: number,
+      firstSeed: number,
+      run: Omit<CutRunOptions, 'seed' | 'proxy' | 'planner'>,
+    ) {
+      const seeds = Array.from({ length: count }, (_, i) => firstSeed + i)
+      const results = await runPool(seeds, CONCURRENCY, (runSeed) =>
+        cutRun({ ...run, seed: runSeed, proxy, planner }),
+      )
+      assertNoFailures(results)
+      console.info(`${run.scenario}:`, { seed, ...summarise(results) })
+      expect(results.map((r) => r.cuts)).toEqual(results.map((r) => r.plannedCuts))
+    }
 
     it(`delivers a finished stream exactly through ${suite.runs} seeded runs of 1–3 cuts`, {
       timeout: 150_000,
     }, async (context) => {
       if (!server) return context.skip(`${suite.name} is not available`)
-      const scenario = `${suite.name}, finished stream, seeded cuts`
-      const results = await runPool(
-        Array.from({ length: suite.runs }, (_, i) => seed + i),
-        CONCURRENCY,
-        (runSeed) =>
-          cutRun({
-            scenario,
-            seed: runSeed,
-            proxy,
-            planner,
-            url: finished.url,
-            method: 'GET',
-            reference: async () => finished.reference,
-          }),
-      )
-      assertNoFailures(results)
-      console.info(`${scenario}:`, { seed, ...summarise(results) })
-      expect(results.map((r) => r.cuts)).toEqual(results.map((r) => r.plannedCuts))
+      await runSeeded(suite.runs, seed, {
+        scenario: `${suite.name}, finished stream, seeded cuts`,
+        url: finished.url,
+        method: 'GET',
+        reference: async () => finished.reference,
+      })
     })
 
     it(`delivers live producers exactly through ${suite.liveRuns} seeded runs of 1–3 cuts`, {
@@ -96,24 +114,12 @@ export function describeCutSuite(suite: CutSuite): void {
     }, async (context) => {
       const live = server
       if (!live) return context.skip(`${suite.name} is not available`)
-      const scenario = `${suite.name}, live producer started by POST, seeded cuts`
-      const results = await runPool(
-        Array.from({ length: suite.liveRuns }, (_, i) => seed + suite.runs + i),
-        CONCURRENCY,
-        (runSeed) =>
-          cutRun({
-            scenario,
-            seed: runSeed,
-            proxy,
-            planner,
-            url: live.streamsUrl,
-            method: 'POST',
-            reference: (url) => readLog(live.log, streamId(url)),
-          }),
-      )
-      assertNoFailures(results)
-      console.info(`${scenario}:`, { seed, ...summarise(results) })
-      expect(results.map((r) => r.cuts)).toEqual(results.map((r) => r.plannedCuts))
+      await runSeeded(suite.liveRuns, seed + suite.runs, {
+        scenario: `${suite.name}, live producer started by POST, seeded cuts`,
+        url: live.streamsUrl,
+        method: 'POST',
+        reference: (url) => loggedSource(live.log, url),
+      })
     })
 
     it('leaves no connection open on the server once the runs are over', async (context) => {
