@@ -1,4 +1,5 @@
 import { type AuthContext, createEventStream } from '@unbroken/client'
+import type { EventHubOptions } from '@unbroken/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFaultProxy, type FaultProxy } from '../fault-proxy'
 import { assertSameEvents } from '../support/compare'
@@ -9,32 +10,50 @@ import { produce, readLog, sourceEvents } from './source'
 const LEAD_MS = 300
 const SOURCE = sourceEvents(200)
 
-describe('a credential that expires mid-stream', () => {
-  let server: RegistryServer
-  const tokens = new Map<string, string>([['token-1', 'alice']])
-  // The hub reads the current credential's expiry when the lead time arrives.
-  let expiresAt = 0
-  let refreshed: () => void
+type AuthServer = {
+  readonly server: RegistryServer
+  /** Bearer token → principal: a test deletes a token to expire it and adds its successor. */
+  readonly tokens: Map<string, string>
+  /** Lets the producer go on past its first half. */
+  readonly refreshed: () => void
+}
+
+/**
+ * A registry that authenticates bearer tokens from `tokens`. Its producer sends half the stream,
+ * then more only once the test calls `refreshed()` (after the client got a fresh token), so the
+ * credential change always lands mid-stream.
+ */
+async function startAuthServer(hub?: EventHubOptions): Promise<AuthServer> {
+  const tokens = new Map([['token-1', 'alice']])
+  let refreshed = () => {}
   const refresh = new Promise<void>((resolve) => {
     refreshed = resolve
   })
+  const server = await startRegistryServer({
+    hub,
+    principal: (request) =>
+      tokens.get(request.header('authorization')?.replace('Bearer ', '') ?? ''),
+    producer: () => async (stream) => {
+      await produce(SOURCE.slice(0, 100))(stream, undefined)
+      await refresh
+      await produce(SOURCE.slice(100))(stream, undefined)
+    },
+  })
+  return { server, tokens, refreshed: () => refreshed() }
+}
+
+describe('a credential that expires mid-stream', () => {
+  let auth: AuthServer
+  // The hub reads the current credential's expiry when the lead time arrives.
+  let expiresAt = 0
 
   beforeAll(async () => {
-    server = await startRegistryServer({
-      hub: { expiresAt: () => expiresAt, authLeadMs: LEAD_MS },
-      principal: (request) =>
-        tokens.get(request.header('authorization')?.replace('Bearer ', '') ?? ''),
-      // Half the stream, then more only once the client has a fresh token: the expiry lands mid-stream.
-      producer: () => async (stream) => {
-        await produce(SOURCE.slice(0, 100))(stream, undefined)
-        await refresh
-        await produce(SOURCE.slice(100))(stream, undefined)
-      },
-    })
+    auth = await startAuthServer({ expiresAt: () => expiresAt, authLeadMs: LEAD_MS })
   })
-  afterAll(() => server?.close())
+  afterAll(() => auth?.server.close())
 
   it('is refreshed through onAuthRequired, then the stream resumes without loss', async () => {
+    const { server, tokens, refreshed } = auth
     let token = 'token-1'
     expiresAt = Date.now() + LEAD_MS + 200
     const refreshes: AuthContext['reason'][] = []
@@ -61,32 +80,20 @@ describe('a credential that expires mid-stream', () => {
 })
 
 describe('a credential that expired while the client was disconnected', () => {
-  let server: RegistryServer
+  let auth: AuthServer
   let proxy: FaultProxy
-  const tokens = new Map<string, string>([['token-1', 'alice']])
-  let refreshed: () => void
-  const refresh = new Promise<void>((resolve) => {
-    refreshed = resolve
-  })
 
   beforeAll(async () => {
-    server = await startRegistryServer({
-      principal: (request) =>
-        tokens.get(request.header('authorization')?.replace('Bearer ', '') ?? ''),
-      producer: () => async (stream) => {
-        await produce(SOURCE.slice(0, 100))(stream, undefined)
-        await refresh
-        await produce(SOURCE.slice(100))(stream, undefined)
-      },
-    })
-    proxy = await createFaultProxy({ targetPort: server.port })
+    auth = await startAuthServer()
+    proxy = await createFaultProxy({ targetPort: auth.server.port })
   })
   afterAll(async () => {
     await proxy?.close()
-    await server?.close()
+    await auth?.server.close()
   })
 
   it('gets a 401 on resume, refreshes through onAuthRequired, then resumes without loss', async () => {
+    const { server, tokens, refreshed } = auth
     let token = 'token-1'
     const refreshes: AuthContext['reason'][] = []
     const stream = createEventStream(`${proxy.origin}/streams`, {

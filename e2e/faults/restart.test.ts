@@ -8,7 +8,12 @@ import { assertSameEvents, type ComparableEvent } from '../support/compare'
 import { collect } from '../support/read'
 import { readLog, sourceEvents } from './source'
 
-const SOURCE = sourceEvents(2_000).map(({ event, data }) => ({ type: event ?? 'message', data }))
+// The source without ids (each log assigns its own), to check what a reader got against it.
+const SOURCE: readonly ComparableEvent[] = sourceEvents(2_000).map(({ event, data }) => ({
+  type: event ?? 'message',
+  id: '',
+  data,
+}))
 // Killed after this many events: mid-stream, with most of the generation still to come.
 const KILL_AFTER = 300
 
@@ -26,22 +31,37 @@ afterEach(async () => {
   await Promise.all(instances.splice(0).map((instance) => instance.kill()))
 })
 
-/** Kills `instance` once the reader has `KILL_AFTER` events, then starts its replacement on the same port. */
-function restartMidStream(instance: Instance, env: Record<string, string>) {
+/**
+ * Ends `instance` once the reader has `KILL_AFTER` events, by a crash (SIGKILL) or a deploy
+ * (SIGTERM), then starts its replacement on the same port.
+ */
+function restartMidStream(
+  instance: Instance,
+  env: Record<string, string>,
+  how: 'kill' | 'stop' = 'kill',
+) {
   let restarted: Promise<Instance> | undefined
   let seen = 0
   return {
     onEvent: () => {
       if (++seen !== KILL_AFTER) return
-      restarted = instance.kill().then(() => start({ ...env, PORT: String(instance.port) }))
+      restarted = instance[how]().then(() => start({ ...env, PORT: String(instance.port) }))
     },
     restarted: () => restarted,
   }
 }
 
+/** Two instances on one Redis log: a stream produced on the first, read through the second. */
+async function produceElsewhere(env: Record<string, string>) {
+  const [producing, serving] = await Promise.all([start(env), start(env)])
+  const response = await fetch(`${producing.origin}/start`, { method: 'POST' })
+  const { url } = (await response.json()) as { url: string }
+  return { serving, url }
+}
+
 const streamIdOf = (url: string) => new URL(url, 'http://x').pathname.split('/').pop() ?? ''
 const withoutIds = (events: readonly ComparableEvent[]) =>
-  events.map(({ type, data }) => ({ type, data }))
+  events.map(({ type, data }) => ({ type, id: '', data }))
 
 describe('a server restart with the memory log', () => {
   it('fails the resume with a clear resume-failed (404), never a hang', {
@@ -59,7 +79,11 @@ describe('a server restart with the memory log', () => {
     expect(error).toMatchObject({ code: 'resume-failed', status: 404 })
     expect(snapshot.closeReason).toBe('error')
     expect(events.length).toBeGreaterThanOrEqual(KILL_AFTER)
-    expect(withoutIds(events)).toEqual(SOURCE.slice(0, events.length))
+    assertSameEvents(
+      { scenario: 'memory log, server restarted' },
+      SOURCE.slice(0, events.length),
+      withoutIds(events),
+    )
   })
 })
 
@@ -83,10 +107,7 @@ describe('a restart of the serving instance with the Redis log', () => {
     timeout: 60_000,
   }, async (context) => {
     if (!redis) return context.skip('redis-server is not installed')
-    const [producing, serving] = await Promise.all([start(env), start(env)])
-    const { url } = (await (
-      await fetch(`${producing.origin}/start`, { method: 'POST' })
-    ).json()) as { url: string }
+    const { serving, url } = await produceElsewhere(env)
     const restart = restartMidStream(serving, env)
     const stream = createEventStream(`${serving.origin}${url}`, {
       ...patient,
@@ -100,36 +121,38 @@ describe('a restart of the serving instance with the Redis log', () => {
       await readLog(log, streamIdOf(url)),
       events,
     )
-    expect(withoutIds(events.slice(0, -1))).toEqual(SOURCE)
+    assertSameEvents(
+      { scenario: 'Redis log, serving instance restarted, against the source' },
+      SOURCE,
+      withoutIds(events.slice(0, -1)),
+    )
   })
 
   it('resumes with nothing lost through a graceful restart (SIGTERM) of the serving instance', {
     timeout: 60_000,
   }, async (context) => {
     if (!redis) return context.skip('redis-server is not installed')
-    const [producing, serving] = await Promise.all([start(env), start(env)])
-    const { url } = (await (
-      await fetch(`${producing.origin}/start`, { method: 'POST' })
-    ).json()) as { url: string }
-    let restarted: Promise<Instance> | undefined
+    const { serving, url } = await produceElsewhere(env)
+    const restart = restartMidStream(serving, env, 'stop')
     const reasons: (string | undefined)[] = []
-    let seen = 0
     const stream = createEventStream(`${serving.origin}${url}`, {
       ...patient,
-      onEvent: () => {
-        if (++seen !== KILL_AFTER) return
-        restarted = serving.stop().then(() => start({ ...env, PORT: String(serving.port) }))
-      },
+      onEvent: restart.onEvent,
       onReconnect: ({ error }) => reasons.push(error.serverCode ?? error.code),
     })
     const { events, error } = await collect(stream, { timeoutMs: 40_000 })
-    expect(await restarted).toBeDefined()
+    expect(await restart.restarted()).toBeDefined()
     expect(error).toBeUndefined()
     expect(reasons[0]).toBe('shutting-down')
     assertSameEvents(
       { scenario: 'Redis log, serving instance deployed' },
       await readLog(log, streamIdOf(url)),
       events,
+    )
+    assertSameEvents(
+      { scenario: 'Redis log, serving instance deployed, against the source' },
+      SOURCE,
+      withoutIds(events.slice(0, -1)),
     )
   })
 
@@ -150,7 +173,11 @@ describe('a restart of the serving instance with the Redis log', () => {
     const logged = await readLogged(log, streamIdOf(stream.url))
     assertSameEvents({ scenario: 'Redis log, producing instance restarted' }, logged, events)
     expect(events.length).toBeGreaterThanOrEqual(KILL_AFTER)
-    expect(withoutIds(events)).toEqual(SOURCE.slice(0, events.length))
+    assertSameEvents(
+      { scenario: 'Redis log, producing instance restarted, against the source' },
+      SOURCE.slice(0, events.length),
+      withoutIds(events),
+    )
   })
 })
 
