@@ -1,28 +1,11 @@
 // Our client bundled from source into a page, in Chromium, against our server: point 5 of the e2e
 // issue. Each test reads through the fault proxy, which the test drives.
-import { expect, type Page, test } from '@playwright/test'
+import { expect, type Page } from '@playwright/test'
 import { assertSameEvents } from '../support/compare'
-import { type PageFixture, startPageFixture } from './support/fixture'
 import type { PageApi, ReadOptions, ReadResult } from './support/page-entry'
+import { openTestPage, test } from './support/test'
 
 declare const unbroken: PageApi
-
-let fixture: PageFixture
-
-test.beforeAll(async () => {
-  fixture = await startPageFixture()
-})
-test.afterAll(async () => {
-  await fixture?.close()
-})
-
-async function open(page: Page) {
-  const errors: string[] = []
-  page.on('pageerror', (error) => errors.push(String(error)))
-  await page.goto(fixture.origin)
-  await page.waitForFunction(() => 'unbroken' in globalThis)
-  return errors
-}
 
 const read = (page: Page, url: string, options: ReadOptions = {}) =>
   page.evaluate(([url, options]) => unbroken.read(url, options), [
@@ -30,56 +13,59 @@ const read = (page: Page, url: string, options: ReadOptions = {}) =>
     options,
   ] as const) as Promise<ReadResult>
 
-test('streams a resumable stream started by POST', async ({ page }) => {
-  fixture.setStreamPlan({})
-  const errors = await open(page)
+test('streams a resumable stream started by POST', async ({ page, server }) => {
+  server.setStreamPlan({})
+  const errors = await openTestPage(page, server)
   const result = await read(page, '/streams?events=500', { method: 'POST' })
   assertSameEvents(
     { scenario: 'browser: stream' },
-    await fixture.reference(result.url),
+    await server.reference(result.url),
     result.events,
   )
   expect(result).toMatchObject({ closeReason: 'done', reconnects: 0, error: undefined })
   expect(errors).toEqual([])
 })
 
-test('resumes after the test cuts the connection', async ({ page }) => {
-  fixture.setStreamPlan({})
-  await open(page)
+test('resumes after the test cuts the connection', async ({ page, server }) => {
+  server.setStreamPlan({})
+  await openTestPage(page, server)
   const reading = read(page, '/streams?events=2000&pauseMs=5', { method: 'POST' })
   await page.waitForFunction(() => unbroken.received.length >= 300)
-  fixture.proxy.cutAll()
+  server.proxy.cutAll()
   const result = await reading
   assertSameEvents(
     { scenario: 'browser: resume after a cut' },
-    await fixture.reference(result.url),
+    await server.reference(result.url),
     result.events,
   )
   expect(result).toMatchObject({ closeReason: 'done', reconnects: 1 })
 })
 
-test('resumes a cross-origin stream through its exposed Content-Location', async ({ page }) => {
-  fixture.setStreamPlan({})
-  const errors = await open(page)
-  const reading = read(page, `${fixture.crossOrigin}/streams?events=2000&pauseMs=5`, {
+test('resumes a cross-origin stream through its exposed Content-Location', async ({
+  page,
+  server,
+}) => {
+  server.setStreamPlan({})
+  const errors = await openTestPage(page, server)
+  const reading = read(page, `${server.crossOrigin}/streams?events=2000&pauseMs=5`, {
     method: 'POST',
   })
   await page.waitForFunction(() => unbroken.received.length >= 300)
-  fixture.crossOriginProxy.cutAll()
+  server.crossOriginProxy.cutAll()
   const result = await reading
-  expect(result.url.startsWith(`${fixture.crossOrigin}/streams/`)).toBe(true)
+  expect(result.url.startsWith(`${server.crossOrigin}/streams/`)).toBe(true)
   assertSameEvents(
     { scenario: 'browser: cross-origin resume' },
-    await fixture.reference(result.url),
+    await server.reference(result.url),
     result.events,
   )
   expect(result).toMatchObject({ closeReason: 'done', reconnects: 1 })
   expect(errors).toEqual([])
 })
 
-test('refreshes an expired token and resumes', async ({ page }) => {
-  fixture.setStreamPlan({})
-  await open(page)
+test('refreshes an expired token and resumes', async ({ page, server }) => {
+  server.setStreamPlan({})
+  await openTestPage(page, server)
   // The server's auth lead is 1 s: a 1.2 s token gets auth-expired 200 ms in, mid-stream.
   const result = await read(page, '/streams?events=1000&pauseMs=5', {
     method: 'POST',
@@ -87,17 +73,17 @@ test('refreshes an expired token and resumes', async ({ page }) => {
   })
   assertSameEvents(
     { scenario: 'browser: token refresh' },
-    await fixture.reference(result.url),
+    await server.reference(result.url),
     result.events,
   )
   expect(result.refreshes).toEqual(['auth-expired'])
   expect(result).toMatchObject({ closeReason: 'done', reconnects: 1 })
 })
 
-test('stops cleanly on abort', async ({ page }) => {
-  fixture.setStreamPlan({})
-  const errors = await open(page)
-  const before = (await fixture.stats()).hub.disconnects['client-closed'] ?? 0
+test('stops cleanly on abort', async ({ page, server }) => {
+  server.setStreamPlan({})
+  const errors = await openTestPage(page, server)
+  const before = (await server.stats()).hub.disconnects['client-closed'] ?? 0
   const result = await read(page, '/streams?events=2000&pauseMs=5', {
     method: 'POST',
     abortAfter: 100,
@@ -109,21 +95,21 @@ test('stops cleanly on abort', async ({ page }) => {
   expect(result.events).toHaveLength(100)
   expect(result.error).toBe('aborted')
   await expect
-    .poll(async () => (await fixture.stats()).hub.disconnects['client-closed'])
+    .poll(async () => (await server.stats()).hub.disconnects['client-closed'])
     .toBe(before + 1)
   expect(errors).toEqual([])
 })
 
-test('shows multi-byte text intact under 1-byte segmentation', async ({ page }) => {
-  fixture.setStreamPlan({ segmentBytes: 1 })
-  await open(page)
+test('shows multi-byte text intact under 1-byte segmentation', async ({ page, server }) => {
+  server.setStreamPlan({ segmentBytes: 1 })
+  await openTestPage(page, server)
   const result = await read(page, '/streams?events=300', { method: 'POST' })
-  fixture.setStreamPlan({})
+  server.setStreamPlan({})
   assertSameEvents(
     { scenario: 'browser: 1-byte segments' },
-    await fixture.reference(result.url),
+    await server.reference(result.url),
     result.events,
   )
-  const streamed = fixture.proxy.connections.filter((c) => c.head?.path.startsWith('/streams'))
+  const streamed = server.proxy.connections.filter((c) => c.head?.path.startsWith('/streams'))
   expect(streamed.at(-1)?.writes).toBe(streamed.at(-1)?.delivered)
 })
