@@ -55,8 +55,9 @@ describe('@unbroken/client reading a raw node:http server that drops the connect
       backoff: { initialMs: 0 },
       maxAttempts: 2,
     })
-    const { events, snapshot } = await collect(stream)
-    assertSameEvents({ scenario: 'client resuming a raw server' }, peer.expected, events)
+    const scenario = 'client resuming a raw server'
+    const { events, snapshot } = await collect(stream, { what: scenario })
+    assertSameEvents({ scenario }, peer.expected, events)
     expect(snapshot).toMatchObject({ closeReason: 'done', reconnects: 1 })
   })
 })

@@ -44,7 +44,7 @@ async function readWithEventSourceParser(url: string): Promise<ComparableEvent[]
 }
 
 // @microsoft/fetch-event-source needs `window` and `document`: it is tested in Chromium
-// (browser/peers-read-server.spec.ts).
+// (browser/server-in-browser.spec.ts).
 describe('our server read by peer clients', () => {
   let server: OurServer
 
