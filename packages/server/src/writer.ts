@@ -1,4 +1,4 @@
-import { UnbrokenServerError } from './errors'
+import { readAuthDeadline } from './auth-deadline'
 import { createErrorPayload, formatEvent } from './format'
 import type { KeepAliveBucket, KeepAliveMember } from './keepalive'
 import { unref } from './keepalive'
@@ -220,41 +220,17 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
 
   /** Re-reads `expiresAt`: re-arms the timer, or sends `auth-expired` once inside the lead time. */
   checkAuthExpiry(): void {
-    const expiresAt = this.#settings.expiresAt
-    if (expiresAt === undefined || !this.#open) return
-    let at: number | undefined
-    let failure: unknown
-    try {
-      at = typeof expiresAt === 'function' ? expiresAt() : expiresAt
-    } catch (error) {
-      failure = error
-    }
-    // Infinity or undefined: this credential never expires, so there is nothing to re-read.
-    if (failure === undefined && (at === undefined || at === Number.POSITIVE_INFINITY)) return
-    if (failure === undefined && (typeof at !== 'number' || !(at >= 0))) {
-      failure = new UnbrokenServerError(
-        'invalid-argument',
-        `expiresAt() must return epoch ms, Infinity or undefined, got ${String(at)}; treated as expired.`,
-      )
-    }
-    if (failure !== undefined) {
-      // Unknown credential state is treated as expired: closing early is safe, streaming on is not.
-      at = undefined
-      try {
-        this.#settings.onError?.(failure)
-      } catch {
-        // A logging hook's own failure must not keep the connection open.
-      }
-    }
-    const delay = at === undefined ? 0 : at - this.#settings.authLeadMs - Date.now()
-    if (delay > 0) {
-      this.#authTimer = setTimeout(checkAuthExpiry, Math.min(delay, MAX_TIMEOUT_MS), this)
+    if (!this.#open) return
+    const deadline = readAuthDeadline(this.#settings)
+    if (deadline === undefined) return
+    if (deadline.delay > 0) {
+      this.#authTimer = setTimeout(checkAuthExpiry, Math.min(deadline.delay, MAX_TIMEOUT_MS), this)
       unref(this.#authTimer)
       return
     }
     this.#hub.metrics.counters.authExpiries++
     if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'auth-expired' })
-    void this.#finish('auth-expired', authExpiredFrame(at, this.#lastSentId))
+    void this.#finish('auth-expired', authExpiredFrame(deadline.at, this.#lastSentId))
   }
 
   #enqueue(frame: string): Promise<SendOutcome> {
