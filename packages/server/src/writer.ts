@@ -2,8 +2,9 @@ import { readAuthDeadline } from './auth-deadline'
 import { createErrorPayload, formatEvent } from './format'
 import type { KeepAliveBucket, KeepAliveMember } from './keepalive'
 import { unref } from './keepalive'
-import { count, type WriterSettings } from './settings'
+import type { WriterSettings } from './settings'
 import type { HubContext, Sink } from './sink'
+import { StreamStats } from './stream-stats'
 import { authExpiredFrame, doneFrame, errorFrame, shutdownFrame, timeoutFrame } from './terminal'
 import type { DisconnectReason, EventWriter, SendOutcome, SseEvent, StreamMetrics } from './types'
 
@@ -36,8 +37,8 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   readonly #settings: WriterSettings
   readonly #hub: HubContext
   readonly #controller = new AbortController()
-  readonly #openedAt = Date.now()
   readonly #flushAt: number
+  readonly #stats: StreamStats
   readonly #bucket: KeepAliveBucket | undefined
   #open = true
   // Frames accepted but not yet handed to the sink: same-tick sends, or sends during a drain wait.
@@ -52,12 +53,6 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   #endTimer: ReturnType<typeof setTimeout> | undefined
   #authTimer: ReturnType<typeof setTimeout> | undefined
   #lifeTimer: ReturnType<typeof setTimeout> | undefined
-  #events = 0
-  #backpressureCount = 0
-  #backpressureMs = 0
-  #drainTimeouts = 0
-  #replayedEvents = 0
-  #resumed = false
   #lastSentId: string | undefined
   #closeReason: DisconnectReason | undefined
 
@@ -73,6 +68,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     this.lastEventId = lastEventId
     this.signal = this.#controller.signal
     this.#flushAt = Math.min(FLUSH_AT, settings.highWaterMarkBytes)
+    this.#stats = new StreamStats(hub.metrics)
     this.done = new Promise<void>((resolve) => {
       this.#resolveDone = resolve
     })
@@ -87,8 +83,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   send(event: SseEvent): Promise<SendOutcome> {
     if (!this.#open) return CLOSED
     const frame = formatEvent(event)
-    this.#events++
-    this.#hub.metrics.counters.events++
+    this.#stats.event()
     if (event.id !== undefined) this.#lastSentId = String(event.id)
     return this.#enqueue(frame)
   }
@@ -122,30 +117,15 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   }
 
   metrics(): StreamMetrics {
-    return {
-      events: this.#events,
-      bytes: this.#sink.bytesWritten,
-      backpressureCount: this.#backpressureCount,
-      backpressureMs: this.#backpressureMs,
-      drainTimeouts: this.#drainTimeouts,
-      resumed: this.#resumed,
-      replayedEvents: this.#replayedEvents,
-      openedAt: this.#openedAt,
-      closeReason: this.#closeReason,
-    }
+    return this.#stats.snapshot(this.#sink.bytesWritten, this.#closeReason)
   }
 
   recordResume(): void {
-    if (this.#resumed) return
-    this.#resumed = true
-    this.#hub.metrics.counters.resumes++
-    if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'resume' })
+    this.#stats.resumed()
   }
 
   recordReplayed(n: number): void {
-    count('replayed count', n)
-    this.#replayedEvents += n
-    this.#hub.metrics.counters.replayedEvents += n
+    this.#stats.replayed(n)
   }
 
   /** Writes the opening `retry:` hint and comment at once (so proxies and the client see the response start), and arms the timers. */
@@ -207,9 +187,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   /** The drain wait ran out: the client is not reading, so it goes, and resumes later from the log. */
   drainTimedOut(): void {
     if (!this.#open) return
-    this.#drainTimeouts++
-    this.#hub.metrics.counters.drainTimeouts++
-    if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'drain-timeout' })
+    this.#stats.drainTimedOut()
     this.#abort('slow-client')
   }
 
@@ -228,8 +206,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
       unref(this.#authTimer)
       return
     }
-    this.#hub.metrics.counters.authExpiries++
-    if (this.#hub.metrics.observed) this.#hub.metrics.emit({ type: 'auth-expired' })
+    this.#stats.authExpired()
     void this.#finish('auth-expired', authExpiredFrame(deadline.at, this.#lastSentId))
   }
 
@@ -255,7 +232,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   #write(chunk: string): void {
     const before = this.#sink.bytesWritten
     const ok = this.#sink.write(chunk)
-    this.#hub.metrics.counters.bytes += this.#sink.bytesWritten - before
+    this.#stats.written(this.#sink.bytesWritten - before)
     if (this.#bucket !== undefined) this.lastWriteTick = this.#bucket.tick
     if (!ok && this.#open) this.#startDrain()
   }
@@ -263,8 +240,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   #startDrain(): void {
     this.#draining = true
     this.#drainStartedAt = Date.now()
-    this.#backpressureCount++
-    this.#hub.metrics.counters.backpressureCount++
+    this.#stats.backpressureStarted()
     this.#drainPromise = new Promise((resolve) => {
       this.#resolveDrain = resolve
     })
@@ -279,11 +255,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     if (!this.#draining) return
     clearTimeout(this.#drainTimer)
     this.#draining = false
-    const waited = Date.now() - this.#drainStartedAt
-    this.#backpressureMs += waited
-    this.#hub.metrics.counters.backpressureMs += waited
-    if (this.#hub.metrics.observed)
-      this.#hub.metrics.emit({ type: 'backpressure', durationMs: waited })
+    this.#stats.backpressureEnded(Date.now() - this.#drainStartedAt)
   }
 
   // Marks the writer closed; false if it already was.
