@@ -2,11 +2,17 @@
 import { UnbrokenServerError } from './errors'
 import type { WriterSettings } from './settings'
 
+// setTimeout fires at once past 2^31-1 ms; a far expiry is re-checked at this horizon instead.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
 /** When to send `auth-expired`, as of the moment `expiresAt` was read. */
 export interface AuthDeadline {
   /** The expiry to put in the `auth-expired` event; undefined when it could not be read. */
   readonly at: number | undefined
-  /** Milliseconds until `auth-expired` is due (the lead time already taken off); ≤ 0 means now. */
+  /**
+   * Milliseconds until `expiresAt` is next read (the lead time already taken off), at most
+   * setTimeout's range; ≤ 0 means `auth-expired` is due now.
+   */
   readonly delay: number
 }
 
@@ -41,5 +47,6 @@ export function readAuthDeadline(settings: WriterSettings): AuthDeadline | undef
       // A logging hook's own failure must not keep the connection open.
     }
   }
-  return { at, delay: at === undefined ? 0 : at - settings.authLeadMs - Date.now() }
+  const delay = at === undefined ? 0 : at - settings.authLeadMs - Date.now()
+  return { at, delay: Math.min(delay, MAX_TIMEOUT_MS) }
 }

@@ -17,8 +17,6 @@ const HEARTBEAT = ':\n'
 // grow one batch without bound; past this size the batch goes out at once. 64 KiB amortises the
 // per-write cost fully while keeping userland buffering small.
 const FLUSH_AT = 64 * 1024
-// setTimeout fires at once past 2^31-1 ms; a far expiry is re-checked at this horizon instead.
-const MAX_TIMEOUT_MS = 2 ** 31 - 1
 const UNGRACEFUL: ReadonlySet<DisconnectReason> = new Set(['client-closed', 'slow-client', 'error'])
 
 /**
@@ -202,7 +200,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     const deadline = readAuthDeadline(this.#settings)
     if (deadline === undefined) return
     if (deadline.delay > 0) {
-      this.#authTimer = setTimeout(checkAuthExpiry, Math.min(deadline.delay, MAX_TIMEOUT_MS), this)
+      this.#authTimer = setTimeout(checkAuthExpiry, deadline.delay, this)
       unref(this.#authTimer)
       return
     }
