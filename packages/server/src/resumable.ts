@@ -3,27 +3,20 @@ import { createEventHub } from './hub'
 import { decodeLastEventId } from './last-event-id'
 import type { LoggedEvent } from './log'
 import { createMemoryEventLog } from './memory-log'
+import { createStreamAccess, OWNER_KEY } from './resumable-access'
 import {
   asServerError,
   type Exchange,
   nodeExchange,
   replyError,
-  type StreamRequest,
   webExchange,
 } from './resumable-http'
 import { createProducerRunner, type Producer } from './resumable-producer'
 import { relay } from './resumable-relay'
-import type {
-  AuthorizeContext,
-  ResumableStreams,
-  ResumableStreamsOptions,
-  StartedStream,
-  StreamAction,
-} from './resumable-types'
+import type { ResumableStreams, ResumableStreamsOptions, StartedStream } from './resumable-types'
 import type { EventWriter } from './types'
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/
-const OWNER_KEY = 'principal'
 
 /** 16 random bytes (128 bits; `randomUUID` has only 122) as base64url: an unguessable stream id. */
 export function createStreamId(): string {
@@ -32,9 +25,6 @@ export function createStreamId(): string {
   for (const byte of bytes) binary += String.fromCharCode(byte)
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
-
-const defaultAuthorize = (context: AuthorizeContext): boolean =>
-  context.action === 'create' || context.owner === context.principal
 
 /**
  * Resumable streams: a producer (an LLM call) runs detached from any connection and writes into
@@ -45,7 +35,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   const log = options.log ?? createMemoryEventLog()
   const hub = options.hub ?? createEventHub()
   const basePath = (options.basePath ?? '/streams').replace(/\/+$/, '')
-  const authorize = options.authorize ?? defaultAuthorize
+  const access = createStreamAccess(options)
   const maxConcurrent = options.maxConcurrentStreams ?? 1000
   const retryAfterMs = options.retryAfterMs ?? 1000
   if (!(maxConcurrent > 0) || !(retryAfterMs >= 0)) {
@@ -102,14 +92,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   ): Promise<StartedStream> => {
     if (closing || hub.closing) throw shuttingDown()
     const id = createStreamId()
-    const allowed = await authorize({
+    await access.authorize({
       action: 'create',
       principal,
       owner: undefined,
       streamId: id,
       request: exchange,
     })
-    if (!allowed) throw denied(principal)
     if (runner.size + pending >= maxConcurrent) {
       throw new UnbrokenServerError(
         'stream-limit',
@@ -138,7 +127,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     let started: StartedStream
     let principal: string | undefined
     try {
-      principal = await principalOf(exchange)
+      principal = await access.principalOf(exchange)
       started = await create(principal, exchange)
     } catch (error) {
       failWith(exchange, error)
@@ -146,7 +135,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
     let writer: EventWriter
     try {
-      const expiresAt = await expiryOf(exchange, principal)
+      const expiresAt = await access.expiryOf(exchange, principal)
       // `close()` may have stopped every producer while the hook ran; this one must not start.
       if (closing) throw shuttingDown()
       writer = exchange.open({ headers: { ...cors, 'Content-Location': started.url }, expiresAt })
@@ -180,7 +169,8 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       const info = await log.info(id)
       if (!info)
         throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
-      expiresAt = await expiryOf(exchange, await check(exchange, 'read', id, info.meta[OWNER_KEY]))
+      const principal = await access.check(exchange, 'read', id, info.meta[OWNER_KEY])
+      expiresAt = await access.expiryOf(exchange, principal)
       replayUntil = info.lastId
       events = log.read(id, { after: cursor, signal: stop.signal })[Symbol.asyncIterator]()
       // Pull once when there is something after the cursor: the log then answers at once with an
@@ -215,33 +205,12 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       const info = await log.info(id)
       if (!info)
         throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
-      await check(exchange, 'cancel', id, info.meta[OWNER_KEY])
+      await access.check(exchange, 'cancel', id, info.meta[OWNER_KEY])
       if (info.status === 'live') await log.cancel(id)
       exchange.reply(204, cors)
     } catch (error) {
       failWith(exchange, error)
     }
-  }
-
-  /** Authorizes `action` for the caller, and returns who that is. */
-  const check = async (exchange: Exchange, action: StreamAction, id: string, owner?: string) => {
-    const principal = await principalOf(exchange)
-    if (!(await authorize({ action, principal, owner, streamId: id, request: exchange }))) {
-      throw denied(principal)
-    }
-    return principal
-  }
-
-  const principalOf = async (request: StreamRequest) => options.principal?.(request)
-
-  const expiryOf = async (request: StreamRequest, principal: string | undefined) => {
-    const at = await options.expiresAt?.(request, principal)
-    if (at === undefined || (typeof at === 'number' && at >= 0)) return at
-    // A plain Error on purpose: a bad hook is a server bug, answered 500 and reported to onError,
-    // not blamed on the client as 400 `invalid-argument`.
-    throw new Error(
-      `The expiresAt option must resolve to epoch ms, Infinity or undefined, got ${String(at)}.`,
-    )
   }
 
   const attach = (writer: EventWriter, events: AsyncIterator<LoggedEvent>, rest: AttachRest) => {
@@ -322,10 +291,4 @@ interface AttachRest {
 
 function shuttingDown(): UnbrokenServerError {
   return new UnbrokenServerError('shutting-down', 'The server is shutting down; retry elsewhere.')
-}
-
-function denied(principal: string | undefined): UnbrokenServerError {
-  return principal === undefined
-    ? new UnbrokenServerError('unauthenticated', 'Sign in to use this stream.')
-    : new UnbrokenServerError('forbidden', 'This stream belongs to someone else.')
 }
