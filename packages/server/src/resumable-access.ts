@@ -25,7 +25,7 @@ export interface StreamAccess {
 
 type AccessOptions = Pick<ResumableStreamsOptions, 'principal' | 'authorize' | 'expiresAt'>
 
-// Anyone may create; only the creator may read or cancel (an anonymous creator: only anonymous callers).
+// Anyone may create; only the creator may read or cancel (an anonymous stream: anonymous callers).
 const defaultAuthorize = (context: AuthorizeContext): boolean =>
   context.action === 'create' || context.owner === context.principal
 
