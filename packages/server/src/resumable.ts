@@ -1,4 +1,4 @@
-import { UnbrokenServerError } from './errors'
+import { RETRYABLE_CODES, type ServerErrorCode, UnbrokenServerError } from './errors'
 import { createEventHub } from './hub'
 import { decodeLastEventId } from './last-event-id'
 import type { LoggedEvent } from './log'
@@ -12,7 +12,7 @@ import {
   webExchange,
 } from './resumable-http'
 import { createProducerRunner, type Producer } from './resumable-producer'
-import { relay } from './resumable-relay'
+import { type RelayInput, relay } from './resumable-relay'
 import type { ResumableStreams, ResumableStreamsOptions, StartedStream } from './resumable-types'
 import type { EventWriter } from './types'
 
@@ -59,9 +59,8 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       }
     : {}
 
-  const fail = (exchange: Exchange, code: ServerCode, message: string, status?: number) => {
-    const retryable =
-      code === 'stream-limit' || code === 'shutting-down' || code === 'log-unavailable'
+  const fail = (exchange: Exchange, code: ServerErrorCode, message: string, status?: number) => {
+    const retryable = RETRYABLE_CODES.has(code)
     const payload = retryable
       ? { code, message, retryable, retryAfterMs }
       : { code, message, retryable }
@@ -148,9 +147,15 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       return
     }
     run(started, producer, request)
-    attach(writer, log.read(started.id, { signal: writer.signal })[Symbol.asyncIterator](), {
-      resumed: false,
-    })
+    const events = log.read(started.id, { signal: writer.signal })[Symbol.asyncIterator]()
+    attach({ events, writer, resumed: false })
+  }
+
+  const findStream = async (id: string) => {
+    const info = await log.info(id)
+    if (!info)
+      throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
+    return info
   }
 
   const get = async (exchange: Exchange, id: string) => {
@@ -166,9 +171,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     let replayUntil: string | undefined
     let expiresAt: number | undefined
     try {
-      const info = await log.info(id)
-      if (!info)
-        throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
+      const info = await findStream(id)
       const principal = await access.check(exchange, 'read', id, info.meta[OWNER_KEY])
       expiresAt = await access.expiryOf(exchange, principal)
       replayUntil = info.lastId
@@ -197,14 +200,12 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
     writer.signal.addEventListener('abort', () => stop.abort(), { once: true })
     if (cursor !== undefined) writer.recordResume()
-    attach(writer, events, { first, resumed: cursor !== undefined, replayUntil })
+    attach({ events, first, writer, resumed: cursor !== undefined, replayUntil })
   }
 
   const del = async (exchange: Exchange, id: string) => {
     try {
-      const info = await log.info(id)
-      if (!info)
-        throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
+      const info = await findStream(id)
       await access.check(exchange, 'cancel', id, info.meta[OWNER_KEY])
       if (info.status === 'live') await log.cancel(id)
       exchange.reply(204, cors)
@@ -213,8 +214,8 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
   }
 
-  const attach = (writer: EventWriter, events: AsyncIterator<LoggedEvent>, rest: AttachRest) => {
-    void relay({ events, writer, ...rest }).catch((error: unknown) => options.onError?.(error, ''))
+  const attach = (input: RelayInput) => {
+    void relay(input).catch((error: unknown) => options.onError?.(error, ''))
   }
 
   const route = async (
@@ -279,14 +280,6 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       if (!options.log) await log.close()
     },
   }
-}
-
-type ServerCode = UnbrokenServerError['code']
-
-interface AttachRest {
-  readonly first?: IteratorResult<LoggedEvent> | undefined
-  readonly resumed: boolean
-  readonly replayUntil?: string | undefined
 }
 
 function shuttingDown(): UnbrokenServerError {
