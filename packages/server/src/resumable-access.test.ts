@@ -173,6 +173,17 @@ describe('failures', () => {
     expect(await response.json()).toMatchObject({ code: 'log-unavailable', retryable: true })
   })
 
+  it("answers with the log error's own retryable: false", async () => {
+    const inner = createMemoryEventLog()
+    const log: EventLog = {
+      ...inner,
+      info: () => Promise.reject(new ForeignLogError('Gone for good.', false)),
+    }
+    const { url } = await setup(undefined, { log })
+    const response = await fetch(url(`/streams/${createStreamId()}`))
+    expect(await response.json()).toMatchObject({ code: 'log-unavailable', retryable: false })
+  })
+
   it('ends a connection with a retryable error when the log fails mid-tail', async () => {
     const inner = createMemoryEventLog()
     const log: EventLog = {

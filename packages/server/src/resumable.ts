@@ -59,8 +59,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       }
     : {}
 
-  const fail = (exchange: Exchange, code: ServerErrorCode, message: string, status?: number) => {
-    const retryable = RETRYABLE_CODES.has(code)
+  const fail = (
+    exchange: Exchange,
+    code: ServerErrorCode,
+    message: string,
+    status?: number,
+    retryable = RETRYABLE_CODES.has(code),
+  ) => {
     const payload = retryable
       ? { code, message, retryable, retryAfterMs }
       : { code, message, retryable }
@@ -70,7 +75,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   const failWith = (exchange: Exchange, raw: unknown) => {
     const error = asServerError(raw)
     if (error instanceof UnbrokenServerError) {
-      fail(exchange, error.code, error.message)
+      fail(exchange, error.code, error.message, undefined, error.retryable)
       return
     }
     // An unexpected exception (e.g. from a `principal` hook): report it, answer without its text.
