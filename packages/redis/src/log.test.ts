@@ -214,6 +214,73 @@ describe.skipIf(!redis)('createRedisEventLog on a real redis-server', () => {
     expect(rest).toEqual(sent.slice(1))
   })
 
+  /** The seqs physically present in a stream, oldest first. */
+  const present = async (id: string) =>
+    (await admin.xRange(`${keyPrefix}${id}`, '-', '+')).map((entry) => Number(entry.id.slice(2)))
+
+  it('trims physically by approximate MAXLEN but never replays an entry trimmed logically', async () => {
+    const id = fresh()
+    const log = instance({ maxEvents: 10 })
+    await log.create(id)
+    const sent = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) => log.append(id, { data: String(i) })),
+    )
+    const seqs = await present(id)
+    // Redis drops whole macro-nodes (100 entries): more than maxEvents stay, but boundedly many.
+    expect(seqs.length).toBeGreaterThan(11)
+    expect(seqs.length).toBeLessThanOrEqual(11 + 100)
+    const kept = sent.slice(-10)
+    const start = Number(kept[0]?.slice(2))
+    expect(seqs[0]).toBeLessThan(start - 1) // present, yet logically trimmed
+    await log.complete(id)
+    expect((await collect(log.read(id))).map((e) => e.id)).toEqual(kept)
+    expect((await collect(log.read(id, { after: `0-${start - 1}` }))).map((e) => e.id)).toEqual(
+      kept,
+    )
+    // The cursor just behind the logical start is expired, though its successor is still present.
+    await expect(collect(log.read(id, { after: `0-${start - 2}` }))).rejects.toMatchObject({
+      code: 'cursor-expired',
+    })
+  })
+
+  it('keeps maxBytes exact over entries a MINID ~ trim leaves in place', async () => {
+    const id = fresh()
+    const log = instance({ maxEvents: 100_000, maxBytes: 100 })
+    await log.create(id)
+    const sent = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => log.append(id, { data: `event ${1_000 + i}` })),
+    )
+    const seqs = await present(id)
+    expect(seqs.length).toBeGreaterThan(10)
+    expect(seqs.length).toBeLessThanOrEqual(10 + 100)
+    const kept = sent.slice(-10) // ten bytes each
+    const start = Number(kept[0]?.slice(2))
+    expect(seqs[0]).toBeLessThan(start - 1)
+    await log.complete(id)
+    expect((await collect(log.read(id))).map((e) => e.id)).toEqual(kept)
+    await expect(collect(log.read(id, { after: `0-${start - 2}` }))).rejects.toMatchObject({
+      code: 'cursor-expired',
+    })
+  })
+
+  it('expires a tailing reader overtaken logically while the entries are still present', async () => {
+    const id = fresh()
+    const a = instance({ maxEvents: 10 })
+    const b = instance({ maxEvents: 10 })
+    await a.create(id)
+    const reader = b.read(id)[Symbol.asyncIterator]()
+    const first = reader.next()
+    const sent = [await a.append(id, { data: 'first' })]
+    expect((await first).value).toMatchObject({ id: sent[0] })
+    // While B's tail reconnects, 50 events land: its next XREAD returns all of them at once.
+    expect(await kill(CLIENT_NAMES.tail)).toBeGreaterThan(0)
+    sent.push(
+      ...(await Promise.all(Array.from({ length: 50 }, (_, i) => a.append(id, { data: `${i}` })))),
+    )
+    expect(await present(id)).toContain(Number(sent[1]?.slice(2)))
+    await expect(reader.next()).rejects.toMatchObject({ code: 'cursor-expired' })
+  })
+
   it('copies the settings of a given node-redis client without using it', async () => {
     const id = fresh()
     const client = createClient({ url })

@@ -241,7 +241,14 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
 
     read(streamId, readOptions) {
       return readStream(
-        { client: guardedReader(guard), keys, tail: getTail, pageSize: PAGE_SIZE },
+        {
+          client: guardedReader(guard),
+          keys,
+          tail: getTail,
+          pageSize: PAGE_SIZE,
+          maxEvents,
+          maxBytes,
+        },
         streamId,
         readOptions,
       )

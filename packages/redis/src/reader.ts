@@ -1,9 +1,9 @@
 import type { EventLogReadOptions, LoggedEvent } from '@unbroken/server'
-import { decodeEntry } from './entries'
+import { decodeEntry, eventBytes } from './entries'
 import { RedisEventLogError, streamError } from './errors'
 import { idOf, seqOf } from './ids'
 import type { Keys } from './keys'
-import type { Tail, TailEntry, TailSubscription } from './tail'
+import type { Tail, TailBatch, TailEntry, TailSubscription } from './tail'
 
 type Message = Readonly<Record<string, string>>
 
@@ -29,12 +29,21 @@ export interface ReaderContext {
   readonly keys: Keys
   readonly tail: () => Tail
   readonly pageSize: number
+  /** The same limits the append script enforces: a tail batch is judged against them. */
+  readonly maxEvents: number
+  readonly maxBytes: number
 }
 
 /**
  * Replays with XRANGE pages, then tails through the shared blocking XREAD. Because ids are
  * consecutive (`0-*`), each entry must be exactly cursor + 1: anything else means trimming overtook
  * this reader, which then fails with `cursor-expired` rather than skip events silently.
+ *
+ * Trimming is logical: the append script keeps the exact oldest seq kept (`head` in meta) while
+ * Redis drops whole macro-nodes later, so entries below `head` may still be present. They are
+ * skipped as if absent, which turns them into the same gap a physical trim leaves. XRANGE pages
+ * fetch `head` right after the page (it only grows, so it is never older than the page); a tail
+ * batch that reaches the stream's end is judged from its own entries, exactly as the script would.
  */
 export async function* readStream(
   context: ReaderContext,
@@ -47,22 +56,25 @@ export async function* readStream(
   const start = after === undefined ? undefined : seqOf(after)
   if (after !== undefined && start === undefined) throw notIssued(streamId, after)
 
-  const [status, page, newest] = await Promise.all([
+  const [status, page, headField, newest] = await Promise.all([
     client.hGet(keys.meta(streamId), 'status'),
     client.xRange(key, start === undefined ? '-' : `(${idOf(start)}`, '+', { COUNT: pageSize }),
+    client.hGet(keys.meta(streamId), 'head'),
     client.xRevRange(key, '+', '-', { COUNT: 1 }),
   ])
   if (status === null || status === undefined) throw streamError(streamId, 'unknown-stream')
   const newestSeq = newest[0] ? (seqOf(newest[0].id) ?? 0) : 0
   if (start !== undefined && start > newestSeq) throw notIssued(streamId, String(after))
-  const first = page[0]
-  let cursor = start ?? (first ? (seqOf(first.id) ?? 1) - 1 : 0)
-  if (first && seqOf(first.id) !== cursor + 1) throw expired(streamId, idOf(cursor))
+  const head = Number(headField ?? 1)
+  if (start !== undefined && start + 1 < head) throw expired(streamId, idOf(start))
+  let batch: readonly TailEntry[] = kept(toEntries(page), head)
+  const first = batch[0]
+  let cursor = start ?? (first ? first.seq - 1 : page.length > 0 ? head - 1 : 0)
+  if (first && first.seq !== cursor + 1) throw expired(streamId, idOf(cursor))
   if (signal?.aborted) return
 
-  let batch: readonly TailEntry[] = toEntries(page)
-  let pulling = batch.length === pageSize
-  if (batch.length === 0 && status !== 'live') {
+  let pulling = page.length === pageSize
+  if (page.length === 0 && status !== 'live') {
     // A terminal stream read from past its marker: there is nothing left to wait for.
     return
   }
@@ -81,9 +93,12 @@ export async function* readStream(
         }
       }
       if (pulling) {
-        const next = await client.xRange(key, `(${idOf(cursor)}`, '+', { COUNT: pageSize })
-        batch = toEntries(next)
-        pulling = batch.length === pageSize
+        const [next, field] = await Promise.all([
+          client.xRange(key, `(${idOf(cursor)}`, '+', { COUNT: pageSize }),
+          client.hGet(keys.meta(streamId), 'head'),
+        ])
+        batch = overtaken(streamId, cursor, toEntries(next), Number(field ?? 1))
+        pulling = next.length === pageSize
         continue
       }
       // One subscription for the whole tail: re-subscribing per batch would cost a wake each.
@@ -101,7 +116,11 @@ export async function* readStream(
         batch = []
         pulling = true
       } else {
-        batch = delivery
+        let floor = headOf(delivery, context.maxEvents, context.maxBytes)
+        if (delivery.truncated) {
+          floor = Math.max(floor, Number((await client.hGet(keys.meta(streamId), 'head')) ?? 1))
+        }
+        batch = overtaken(streamId, cursor, delivery, floor)
       }
     }
   } finally {
@@ -113,6 +132,43 @@ function toEntries(messages: readonly { id: string; message: Message }[]): TailE
   const entries: TailEntry[] = []
   for (const { id, message } of messages) entries.push({ id, seq: seqOf(id) ?? -1, message })
   return entries
+}
+
+/** The entries at or past the logical start `head`. */
+function kept(entries: readonly TailEntry[], head: number): readonly TailEntry[] {
+  const index = entries.findIndex((entry) => entry.seq >= head)
+  return index <= 0 ? (index === 0 ? entries : []) : entries.slice(index)
+}
+
+/** Entries continuing `cursor`; `cursor-expired` when the logical start has passed it. */
+function overtaken(
+  streamId: string,
+  cursor: number,
+  entries: readonly TailEntry[],
+  head: number,
+): readonly TailEntry[] {
+  const first = entries[0]
+  if (first && first.seq < head) throw expired(streamId, idOf(cursor))
+  return entries
+}
+
+/**
+ * The logical start implied by a batch that ends at the stream's end, computed as the append
+ * script does from its last event: at most `maxEvents` entries, and at most `maxBytes` of events.
+ * A lower bound otherwise: the stream only grows, and the start with it.
+ */
+function headOf(entries: TailBatch, maxEvents: number, maxBytes: number): number {
+  let anchor: number | undefined
+  let bytes = 0
+  for (let i = entries.length - 1; i >= 0; i -= 1) {
+    const entry = entries[i] as TailEntry
+    const data = entry.message.d
+    if (data === undefined) continue
+    anchor ??= entry.seq
+    bytes += eventBytes(data, entry.message.e)
+    if (bytes > maxBytes) return Math.max(entry.seq + 1, anchor - maxEvents + 1)
+  }
+  return anchor === undefined ? 0 : anchor - maxEvents + 1
 }
 
 function notIssued(streamId: string, after: string): RedisEventLogError {

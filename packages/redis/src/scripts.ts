@@ -22,18 +22,22 @@ return 'ok'
 
 /**
  * ARGV: data, event, has-event flag, UTF-8 size, maxEvents, maxBytes. Returns the new id, or the
- * status that refused it. Trims exactly (MINID), oldest first, until both limits hold; `head` (the
- * oldest seq kept) and `bytes` live in meta so the common case needs no extra read.
+ * status that refused it. Retention is exact but LOGICAL: `head` in meta is the oldest seq kept,
+ * advanced oldest first until both limits hold (`bytes` counts what is kept from `head` on).
+ * Readers never yield an entry below `head`. Physical trimming is approximate and cheap (whole
+ * macro-nodes): `MAXLEN ~ maxEvents + 1` keeps every entry from the previous `head` on, so the byte
+ * accounting below can still read them, and `MINID ~ head` follows when bytes bind harder.
  */
 const APPEND = `
 local state = redis.call('HMGET', KEYS[2], 'status', 'bytes', 'head')
 if not state[1] then return 'unknown-stream' end
 if state[1] ~= 'live' then return state[1] end
+local keep = tonumber(ARGV[5]) + 1
 local id
 if ARGV[3] == '1' then
-  id = redis.call('XADD', KEYS[1], '0-*', 'd', ARGV[1], 'e', ARGV[2])
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', keep, '0-*', 'd', ARGV[1], 'e', ARGV[2])
 else
-  id = redis.call('XADD', KEYS[1], '0-*', 'd', ARGV[1])
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', keep, '0-*', 'd', ARGV[1])
 end
 local seq = tonumber(string.sub(id, 3))
 local bytes = tonumber(state[2]) + tonumber(ARGV[4])
@@ -55,7 +59,9 @@ while cut < minSeq or bytes > maxBytes do
   end
 end
 if cut > head then
-  redis.call('XTRIM', KEYS[1], 'MINID', '0-' .. string.format('%d', cut))
+  if cut > minSeq then
+    redis.call('XTRIM', KEYS[1], 'MINID', '~', '0-' .. string.format('%d', cut))
+  end
   redis.call('HSET', KEYS[2], 'bytes', bytes, 'head', cut)
 else
   redis.call('HSET', KEYS[2], 'bytes', bytes)

@@ -14,8 +14,14 @@ export interface TailEntry {
  */
 export type TailLoss = 'vanished' | 'unreachable'
 
+/**
+ * Entries after the cursor, in order. `truncated` means the XREAD hit its COUNT, so the stream
+ * went on past them: their logical trimming can then not be judged from the batch alone.
+ */
+export type TailBatch = readonly TailEntry[] & { readonly truncated?: true }
+
 /** What a reader gets from its subscription next. */
-export type TailDelivery = readonly TailEntry[] | 'evicted' | 'closed' | 'aborted' | TailLoss
+export type TailDelivery = TailBatch | 'evicted' | 'closed' | 'aborted' | TailLoss
 
 export interface TailSubscription {
   /** Entries after the cursor, in order; `evicted` means "catch up with XRANGE, then resubscribe". */
@@ -63,7 +69,7 @@ interface Subscriber {
   readonly streamId: string
   /** Seq of the last entry queued for this subscriber. */
   delivered: number
-  readonly queue: TailEntry[][]
+  readonly queue: TailBatch[]
   buffered: number
   evicted: boolean
   lost: TailLoss | undefined
@@ -102,6 +108,7 @@ export function createTail(options: TailOptions): Tail {
     const set = subscribers.get(key)
     if (!set) return
     const entries: TailEntry[] = []
+    const truncated = messages.length >= options.count
     for (const { id, message } of messages) {
       const seq = seqOf(id)
       if (seq !== undefined) entries.push({ id, seq, message })
@@ -114,7 +121,7 @@ export function createTail(options: TailOptions): Tail {
       const last = fresh.at(-1)
       if (!last) continue
       subscriber.delivered = last.seq
-      subscriber.queue.push(fresh)
+      subscriber.queue.push(truncated ? Object.assign(fresh, { truncated: true as const }) : fresh)
       subscriber.buffered += fresh.length
       if (subscriber.buffered > options.maxBuffered) {
         // A slow reader must not grow this process's memory: it pages from Redis instead.
