@@ -1,4 +1,5 @@
 import { UnbrokenServerError } from './errors'
+import { unref } from './keepalive'
 import type {
   EventInput,
   EventLog,
@@ -25,7 +26,7 @@ export interface MemoryEventLogOptions {
 }
 
 /** Defaults sized for LLM answers: ~10k tokens, a few MiB, resumable for 5 minutes after the end. */
-export const MEMORY_LOG_DEFAULTS = {
+const MEMORY_LOG_DEFAULTS = {
   maxEvents: 10_000,
   maxBytes: 4 * 1024 * 1024,
   ttlMs: 5 * 60_000,
@@ -91,7 +92,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     if (record.timer !== undefined) clearTimeout(record.timer)
     record.timer = setTimeout(run, ms)
     // A pending expiry must not keep the process alive on its own.
-    if (typeof record.timer === 'object' && 'unref' in record.timer) record.timer.unref()
+    unref(record.timer)
   }
 
   const finish = (streamId: string, record: StreamRecord): void => {
@@ -151,7 +152,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     let cursor = cursorOf(streamId, record, readOptions.after)
     while (true) {
       if (signal?.aborted) return
-      if (closed) throw new UnbrokenServerError('log-unavailable', 'The event log was closed.')
+      open()
       // One thread appends and reads, so walking by sequence number cannot skip or repeat.
       while (cursor < record.lastSeq) {
         if (cursor < record.firstSeq - 1) throw expired(streamId, String(cursor))

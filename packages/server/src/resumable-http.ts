@@ -76,7 +76,7 @@ export function webExchange(hub: EventHub, request: Request): WebExchange {
 }
 
 /** HTTP status for an error code, per protocol v1 §2.6. */
-export function statusOf(code: ServerErrorCode | string): number {
+function statusOf(code: ServerErrorCode | string): number {
   switch (code) {
     case 'unknown-stream':
       return 404
