@@ -2,7 +2,7 @@ import { UnbrokenServerError } from './errors'
 import { createKeepAlive, unref } from './keepalive'
 import { createHubMetrics } from './metrics'
 import { isNodeResponseGone, openNodeStream } from './node'
-import { count, DEFAULTS, resolveSettings } from './settings'
+import { count, resolveSettings } from './settings'
 import type { HubContext } from './sink'
 import type { EventHub, EventHubOptions, EventWriterOptions } from './types'
 import { openWebStream } from './web'
@@ -14,7 +14,7 @@ import type { StreamWriter } from './writer'
  */
 export function createEventHub(options: EventHubOptions = {}): EventHub {
   // Validate once at creation, so a bad option fails at startup rather than on the first request.
-  resolveSettings(options, undefined)
+  const defaults = resolveSettings(options, undefined)
   const maxStreams =
     options.maxStreams === undefined
       ? Number.POSITIVE_INFINITY
@@ -78,12 +78,11 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
       closing = true
       const jitter = count('retryJitterMs', shutdown.retryJitterMs ?? 5000)
       const deadlineMs = count('deadlineMs', shutdown.deadlineMs ?? 10_000)
-      const base = options.retryMs ?? DEFAULTS.retryMs
       const message = `The server is shutting down${shutdown.reason ? ` (${shutdown.reason})` : ''}; resume with Last-Event-ID.`
       const handles = [...open]
       // Each client gets its own delay so that reconnects spread out instead of stampeding.
       for (const handle of handles)
-        handle.shutdown(base + Math.floor(Math.random() * (jitter + 1)), message)
+        handle.shutdown(defaults.retryMs + Math.floor(Math.random() * (jitter + 1)), message)
       let timer: ReturnType<typeof setTimeout> | undefined
       const deadline = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, deadlineMs)

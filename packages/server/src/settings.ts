@@ -18,7 +18,7 @@ export interface WriterSettings {
 }
 
 /** Defaults, documented in `EventWriterOptions` and the README. */
-export const DEFAULTS = {
+const DEFAULTS = {
   retryMs: 1000,
   keepAliveMs: 15_000,
   // Linux reports a socket writable only once a third of its auto-tuned send buffer (up to 4 MiB)
