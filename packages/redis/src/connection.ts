@@ -102,7 +102,7 @@ export function createConnections(options: ConnectionOptions): Connections {
  * Redis 7.0. An older server would answer "ERR Invalid stream ID" to every create, which looks
  * like a retryable outage; refusing once, by version, says what to fix.
  */
-export function requireRedis7(info: string): void {
+function requireRedis7(info: string): void {
   const version = /^redis_version:(\S+)/m.exec(info)?.[1]
   const major = Number(version?.split('.')[0])
   // A server that reports no version (a proxy) is given the benefit of the doubt.

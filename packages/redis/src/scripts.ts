@@ -107,7 +107,7 @@ redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
 return state[2]
 `
 
-export const SCRIPTS = { CREATE, APPEND, END, HEARTBEAT, CANCEL } as const
+const SCRIPTS = { CREATE, APPEND, END, HEARTBEAT, CANCEL } as const
 export type ScriptName = keyof typeof SCRIPTS
 
 /** The subset of a node-redis client the scripts need. */
