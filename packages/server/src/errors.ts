@@ -11,7 +11,7 @@ export type ServerErrorCode =
   | 'shutting-down'
 
 // Failures that a later attempt can get past: the log comes back, the server restarts, a slot frees.
-export const RETRYABLE_CODES: ReadonlySet<ServerErrorCode> = new Set([
+const RETRYABLE_CODES: ReadonlySet<ServerErrorCode> = new Set([
   'log-unavailable',
   'shutting-down',
   'stream-limit',

@@ -1,4 +1,4 @@
-import { RETRYABLE_CODES, type ServerErrorCode, UnbrokenServerError } from './errors'
+import { UnbrokenServerError } from './errors'
 import { createEventHub } from './hub'
 import { decodeLastEventId } from './last-event-id'
 import type { LoggedEvent } from './log'
@@ -59,13 +59,8 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       }
     : {}
 
-  const fail = (
-    exchange: Exchange,
-    code: ServerErrorCode,
-    message: string,
-    status?: number,
-    retryable = RETRYABLE_CODES.has(code),
-  ) => {
+  const fail = (exchange: Exchange, error: UnbrokenServerError, status?: number) => {
+    const { code, message, retryable } = error
     const payload = retryable
       ? { code, message, retryable, retryAfterMs }
       : { code, message, retryable }
@@ -75,7 +70,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   const failWith = (exchange: Exchange, raw: unknown) => {
     const error = asServerError(raw)
     if (error instanceof UnbrokenServerError) {
-      fail(exchange, error.code, error.message, undefined, error.retryable)
+      fail(exchange, error)
       return
     }
     // An unexpected exception (e.g. from a `principal` hook): report it, answer without its text.
@@ -251,11 +246,18 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
         break
     }
     if (id === undefined && exchange.method !== 'POST') return notFound(exchange)
-    fail(exchange, 'invalid-argument', `${exchange.method} is not allowed here.`, 405)
+    fail(
+      exchange,
+      new UnbrokenServerError('invalid-argument', `${exchange.method} is not allowed here.`),
+      405,
+    )
   }
 
   const notFound = (exchange: Exchange) =>
-    fail(exchange, 'unknown-stream', 'No stream at this URL; it may have expired.')
+    fail(
+      exchange,
+      new UnbrokenServerError('unknown-stream', 'No stream at this URL; it may have expired.'),
+    )
 
   return {
     async start(producer, startOptions = {}) {
