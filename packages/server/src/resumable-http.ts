@@ -19,10 +19,12 @@ export interface StreamRequest {
   readonly raw: NodeRequest | Request
 }
 
+/** Answers without a stream (errors, cancel, preflight). */
+export type Reply = (status: number, headers: Record<string, string>, body?: string) => void
+
 /** One request/response pair, so the registry's routing is written once for Node and Fetch. */
 export interface Exchange extends StreamRequest {
-  /** Answers without a stream (errors, cancel, preflight). */
-  reply(status: number, headers: Record<string, string>, body?: string): void
+  readonly reply: Reply
   /** Opens the SSE response through the hub (status and headers go out at once). */
   open(options: EventWriterOptions): EventWriter
 }
@@ -30,21 +32,36 @@ export interface Exchange extends StreamRequest {
 // Any absolute base works: only the path and query of a Node request URL are used.
 const BASE = 'http://localhost'
 
-export function nodeExchange(hub: EventHub, req: NodeRequest, res: NodeResponse): Exchange {
+/** The URL of a Node request target, or `undefined` when it does not parse (`//[/`, port 99999). */
+export function parseTarget(target: string | undefined): URL | undefined {
+  return URL.canParse(target ?? '/', BASE) ? new URL(target ?? '/', BASE) : undefined
+}
+
+/** `Reply` on a Node response; a no-op once the headers went out. */
+export function nodeReply(res: NodeResponse): Reply {
+  return (status, headers, body) => {
+    if (res.headersSent) return
+    ;(res as ServerResponse).writeHead(status, headers)
+    if (body === undefined) res.end()
+    else res.end(body)
+  }
+}
+
+export function nodeExchange(
+  hub: EventHub,
+  req: NodeRequest,
+  res: NodeResponse,
+  url: URL,
+): Exchange {
   return {
     method: req.method ?? 'GET',
-    url: new URL(req.url ?? '/', BASE),
+    url,
     raw: req,
     header(name) {
       const value = req.headers[name.toLowerCase()]
       return Array.isArray(value) ? value[0] : value
     },
-    reply(status, headers, body) {
-      if (res.headersSent) return
-      ;(res as ServerResponse).writeHead(status, headers)
-      if (body === undefined) res.end()
-      else res.end(body)
-    },
+    reply: nodeReply(res),
     open: (options) => hub.node(req, res, options),
   }
 }
@@ -77,7 +94,7 @@ export function webExchange(hub: EventHub, request: Request): WebExchange {
 
 /** A JSON error answer: the same `ErrorPayload` the stream's `error` event carries. */
 export function replyError(
-  exchange: Exchange,
+  reply: Reply,
   payload: ErrorPayload,
   headers: Record<string, string>,
   status = statusOf(payload.code),
@@ -86,7 +103,7 @@ export function replyError(
   if (payload.retryAfterMs !== undefined) {
     extra['Retry-After'] = String(Math.max(1, Math.ceil(payload.retryAfterMs / 1000)))
   }
-  exchange.reply(
+  reply(
     status,
     {
       ...headers,

@@ -1,10 +1,18 @@
-import { UnbrokenServerError } from './errors'
+import { createErrorPayload, statusOf, UnbrokenServerError } from './errors'
 import { createEventHub } from './hub'
-import { decodeLastEventId } from './last-event-id'
-import type { LoggedEvent } from './log'
+import { decodeLastEventId, encodeIdHeader } from './last-event-id'
 import { createMemoryEventLog } from './memory-log'
 import { createStreamAccess, OWNER_KEY } from './resumable-access'
-import { type Exchange, nodeExchange, replyError, webExchange } from './resumable-http'
+import { type Attachment, attachAfter } from './resumable-attach'
+import {
+  type Exchange,
+  nodeExchange,
+  nodeReply,
+  parseTarget,
+  type Reply,
+  replyError,
+  webExchange,
+} from './resumable-http'
 import { createProducerRunner, type Producer } from './resumable-producer'
 import { type RelayInput, relay } from './resumable-relay'
 import type { ResumableStreams, ResumableStreamsOptions, StartedStream } from './resumable-types'
@@ -39,11 +47,16 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       'maxConcurrentStreams must be positive and retryAfterMs non-negative.',
     )
   }
-  const runner = createProducerRunner({
-    log,
-    exposeErrors: options.exposeErrors,
-    onError: options.onError,
-  })
+
+  const report = (error: unknown, streamId: string | undefined) => {
+    try {
+      options.onError?.(error, streamId)
+    } catch {
+      // A throwing logger must not cost a request its answer or a stream its end.
+    }
+  }
+
+  const runner = createProducerRunner({ log, exposeErrors: options.exposeErrors, onError: report })
   let closing = false
 
   const cors: Record<string, string> = options.allowOrigin
@@ -54,23 +67,25 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       }
     : {}
 
-  const fail = (exchange: Exchange, error: UnbrokenServerError, status?: number) => {
-    const { code, message, retryable } = error
-    const payload = retryable
-      ? { code, message, retryable, retryAfterMs }
-      : { code, message, retryable }
-    replyError(exchange, payload, cors, status)
+  const answer = (reply: Reply, error: UnbrokenServerError, status?: number) => {
+    const payload = createErrorPayload(error)
+    const advised =
+      payload.retryable && payload.retryAfterMs === undefined
+        ? { ...payload, retryAfterMs }
+        : payload
+    replyError(reply, advised, cors, status)
   }
 
-  const failWith = (exchange: Exchange, error: unknown) => {
+  /** Answers `error` before any event; server-side trouble (5xx) also goes to `onError`. */
+  const failWith = (reply: Reply, error: unknown, streamId: string | undefined) => {
     if (UnbrokenServerError.isInstance(error)) {
-      fail(exchange, error)
+      if (statusOf(error.code) >= 500) report(error, streamId)
+      answer(reply, error)
       return
     }
     // An unexpected exception (e.g. from a `principal` hook): report it, answer without its text.
-    options.onError?.(error, undefined)
-    const message = 'The server could not answer this request.'
-    replyError(exchange, { code: 'internal-error', message, retryable: false }, cors, 500)
+    report(error, streamId)
+    answer(reply, internalError())
   }
 
   // Streams admitted but not yet running count against the limit, so that concurrent POSTs
@@ -95,7 +110,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     if (runner.size + pending >= maxConcurrent) {
       throw new UnbrokenServerError(
         'stream-limit',
-        `This server runs ${maxConcurrent} streams at most; retry shortly.`,
+        'The server is running as many streams as it can; try again shortly.',
       )
     }
     pending += 1
@@ -116,6 +131,25 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     runner.run(started.id, producer, request)
   }
 
+  /** Opens the SSE response of one connection to stream `id`, starting after `cursor`. */
+  const open = (
+    exchange: Exchange,
+    id: string,
+    cursor: string,
+    expiresAt: number | undefined,
+    replayThrough?: string,
+  ): EventWriter => {
+    const headers: Record<string, string> = { ...cors, 'Content-Location': `${basePath}/${id}` }
+    // Protocol v1 §5: the client counts events up to this id as replayed.
+    if (replayThrough !== undefined)
+      headers['Unbroken-Replay-Through'] = encodeIdHeader(replayThrough)
+    return exchange.open({ headers, expiresAt, cursor })
+  }
+
+  const attach = (input: RelayInput, streamId: string) => {
+    void relay(input).catch((error: unknown) => report(error, streamId))
+  }
+
   const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R) => {
     let started: StartedStream
     let principal: string | undefined
@@ -123,78 +157,74 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       principal = await access.principalOf(exchange)
       started = await create(principal, exchange)
     } catch (error) {
-      failWith(exchange, error)
+      failWith(exchange.reply, error, undefined)
       return
+    }
+    const abandon = () => {
+      pending -= 1
+      void log.complete(started.id).catch(() => {})
     }
     let writer: EventWriter
     try {
       const expiresAt = await access.expiryOf(exchange, principal)
       // `close()` may have stopped every producer while the hook ran; this one must not start.
       if (closing) throw shuttingDown()
-      writer = exchange.open({ headers: { ...cors, 'Content-Location': started.url }, expiresAt })
+      writer = open(exchange, started.id, log.startId, expiresAt)
     } catch (error) {
       // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
       // start the producer.
-      pending -= 1
-      void log.complete(started.id).catch(() => {})
-      failWith(exchange, error)
+      abandon()
+      failWith(exchange.reply, error, started.id)
+      return
+    }
+    if (writer.signal.reason === 'client-closed') {
+      // The client left before its response began: nobody learnt this URL, so nobody can resume.
+      abandon()
       return
     }
     run(started, producer, request)
     const events = log.read(started.id, { signal: writer.signal })[Symbol.asyncIterator]()
-    attach({ events, writer, resumed: false })
+    attach({ events, writer }, started.id)
   }
 
   const findStream = async (id: string) => {
     const info = await log.info(id)
     if (!info)
-      throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
+      throw new UnbrokenServerError('unknown-stream', 'No such stream; it may have expired.')
     return info
   }
 
   const get = async (exchange: Exchange, id: string) => {
     // The query form lets a cross-origin client skip the preflight a custom header would need.
     // An empty value means no cursor, as the EventSource spec sends none.
-    const cursor =
+    const requested =
       decodeLastEventId(exchange.header('last-event-id')) ||
       exchange.url.searchParams.get('lastEventId') ||
       undefined
     const stop = new AbortController()
-    let events: AsyncIterator<LoggedEvent> | undefined
-    let first: IteratorResult<LoggedEvent> | undefined
-    let replayUntil: string | undefined
+    let attachment: Attachment
     let expiresAt: number | undefined
     try {
       const info = await findStream(id)
       const principal = await access.check(exchange, 'read', id, info.meta[OWNER_KEY])
       expiresAt = await access.expiryOf(exchange, principal)
-      replayUntil = info.lastId
-      events = log.read(id, { after: cursor, signal: stop.signal })[Symbol.asyncIterator]()
-      // Pull once when there is something after the cursor: the log then answers at once with an
-      // event or with unknown-stream/cursor-expired, which must become 404/410 before the 200.
-      if (cursor === undefined ? info.lastId !== undefined : cursor !== info.lastId) {
-        first = await events.next()
-      }
+      attachment = await attachAfter(log, id, info, requested, stop.signal)
     } catch (error) {
-      await events?.return?.()
-      failWith(exchange, error)
+      failWith(exchange.reply, error, id)
       return
     }
     let writer: EventWriter
     try {
-      writer = exchange.open({
-        headers: { ...cors, 'Content-Location': `${basePath}/${id}` },
-        expiresAt,
-      })
+      writer = open(exchange, id, attachment.cursor, expiresAt, attachment.replayThrough)
     } catch (error) {
       stop.abort()
-      await events.return?.()
-      failWith(exchange, error)
+      await attachment.events.return?.()
+      failWith(exchange.reply, error, id)
       return
     }
     writer.signal.addEventListener('abort', () => stop.abort(), { once: true })
-    if (cursor !== undefined && writer instanceof StreamWriter) writer.recordResume()
-    attach({ events, first, writer, resumed: cursor !== undefined, replayUntil })
+    if (requested !== undefined && writer instanceof StreamWriter) writer.recordResume()
+    attach({ ...attachment, writer }, id)
   }
 
   const del = async (exchange: Exchange, id: string) => {
@@ -204,19 +234,11 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       if (info.status === 'live') await log.cancel(id)
       exchange.reply(204, cors)
     } catch (error) {
-      failWith(exchange, error)
+      failWith(exchange.reply, error, id)
     }
   }
 
-  const attach = (input: RelayInput) => {
-    void relay(input).catch((error: unknown) => options.onError?.(error, undefined))
-  }
-
-  const route = async (
-    exchange: Exchange,
-    producer: Producer<never> | undefined,
-    request: unknown,
-  ) => {
+  const route = async <R>(exchange: Exchange, producer: Producer<R> | undefined, request: R) => {
     const path = exchange.url.pathname
     const id = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1) : undefined
     switch (exchange.method) {
@@ -230,7 +252,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
         })
         return
       case 'POST':
-        if (producer) return post(exchange, producer as Producer<unknown>, request)
+        if (producer) return post(exchange, producer, request)
         break
       case 'GET':
         if (id !== undefined) return ID_PATTERN.test(id) ? get(exchange, id) : notFound(exchange)
@@ -240,18 +262,35 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
         break
     }
     if (id === undefined && exchange.method !== 'POST') return notFound(exchange)
-    fail(
-      exchange,
+    answer(
+      exchange.reply,
       new UnbrokenServerError('invalid-argument', `${exchange.method} is not allowed here.`),
       405,
     )
   }
 
   const notFound = (exchange: Exchange) =>
-    fail(
-      exchange,
+    answer(
+      exchange.reply,
       new UnbrokenServerError('unknown-stream', 'No stream at this URL; it may have expired.'),
     )
+
+  /**
+   * Runs one request so that nothing escapes as a rejection (a server wired as the README shows
+   * would die of an unhandled one): what escapes is reported and given to `fail`.
+   */
+  const guard = async (work: () => Promise<void> | void, fail: () => void) => {
+    try {
+      await work()
+    } catch (error) {
+      report(error, undefined)
+      try {
+        fail()
+      } catch (failure) {
+        report(failure, undefined)
+      }
+    }
+  }
 
   return {
     async start(producer, startOptions = {}) {
@@ -260,11 +299,30 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       return started
     },
     async handle(req, res, producer) {
-      await route(nodeExchange(hub, req, res), producer as Producer<never> | undefined, req)
+      const reply = nodeReply(res)
+      await guard(
+        () => {
+          const url = parseTarget(req.url)
+          if (url !== undefined) return route(nodeExchange(hub, req, res, url), producer, req)
+          answer(
+            reply,
+            new UnbrokenServerError('invalid-argument', 'The request target is not a URL.'),
+          )
+        },
+        () => {
+          if (res.headersSent) res.destroy()
+          else answer(reply, internalError())
+        },
+      )
     },
     async fetch(request, producer) {
       const exchange = webExchange(hub, request)
-      await route(exchange, producer as Producer<never> | undefined, request)
+      await guard(
+        () => route(exchange, producer, request),
+        () => {
+          if (!exchange.response) answer(exchange.reply, internalError())
+        },
+      )
       return exchange.response ?? new Response(null, { status: 500 })
     },
     async cancel(streamId) {
@@ -284,5 +342,9 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
 }
 
 function shuttingDown(): UnbrokenServerError {
-  return new UnbrokenServerError('shutting-down', 'The server is shutting down; retry elsewhere.')
+  return new UnbrokenServerError('shutting-down', 'The server is shutting down; try again.')
+}
+
+function internalError(): UnbrokenServerError {
+  return new UnbrokenServerError('internal-error', 'The server could not answer this request.')
 }
