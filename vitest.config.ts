@@ -24,6 +24,7 @@ export default defineConfig({
       project('@unbroken/react', 'packages/react'),
       project('@unbroken/redis', 'packages/redis'),
       project('@unbroken/e2e', 'e2e'),
+      project('@unbroken/test-kit', 'packages/test-kit'),
     ],
   },
 })
