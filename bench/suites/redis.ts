@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedisEventLog } from '@unbroken/redis'
-import { startRedisServer } from '../../packages/redis/test/redis-server'
+import { startRedisServer } from '@unbroken/test-kit'
 import { fmt, interleave, ratio, stat, type Target, table, targets } from '../harness'
 import { chunkData } from '../payload'
 

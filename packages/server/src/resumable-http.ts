@@ -24,6 +24,8 @@ export type Reply = (status: number, headers: Record<string, string>, body?: str
 
 /** One request/response pair, so the registry's routing is written once for Node and Fetch. */
 export interface Exchange extends StreamRequest {
+  /** The prefix a router stripped or mounted the registry under (`''` for none); `url` keeps it. */
+  readonly mountPath: string
   readonly reply: Reply
   /** Opens the SSE response through the hub (status and headers go out at once). */
   open(options: EventWriterOptions): EventWriter
@@ -32,9 +34,28 @@ export interface Exchange extends StreamRequest {
 // Any absolute base works: only the path and query of a Node request URL are used.
 const BASE = 'http://localhost'
 
-/** The URL of a Node request target, or `undefined` when it does not parse (`//[/`, port 99999). */
-export function parseTarget(target: string | undefined): URL | undefined {
-  return URL.canParse(target ?? '/', BASE) ? new URL(target ?? '/', BASE) : undefined
+/** The URL of a request target, or `undefined` when it does not parse (`//[/`, port 99999). */
+function parseTarget(target: string): URL | undefined {
+  return URL.canParse(target, BASE) ? new URL(target, BASE) : undefined
+}
+
+/**
+ * Express and Connect strip a mount's prefix from `req.url` and keep the client's URL in
+ * `originalUrl`; the difference between their paths is the mount. `undefined` when a target does
+ * not parse: that is the client's mistake, answered 400, never an exception.
+ */
+function mountedUrl(req: NodeRequest): { url: URL; mountPath: string } | undefined {
+  const routed = parseTarget(req.url ?? '/')
+  const original = (req as { originalUrl?: unknown }).originalUrl
+  if (routed === undefined) return undefined
+  if (typeof original !== 'string' || original === req.url) return { url: routed, mountPath: '' }
+  const url = parseTarget(original)
+  if (url === undefined) return undefined
+  const routedPath = routed.pathname === '/' ? '' : routed.pathname
+  const mountPath = url.pathname.endsWith(routedPath)
+    ? url.pathname.slice(0, url.pathname.length - routedPath.length).replace(/\/+$/, '')
+    : ''
+  return { url, mountPath }
 }
 
 /** `Reply` on a Node response; a no-op once the headers went out. */
@@ -47,15 +68,19 @@ export function nodeReply(res: NodeResponse): Reply {
   }
 }
 
+/** The exchange of a Node request, or `undefined` when its target is not a URL. */
 export function nodeExchange(
   hub: EventHub,
   req: NodeRequest,
   res: NodeResponse,
-  url: URL,
-): Exchange {
+  mountPath?: string,
+): Exchange | undefined {
+  const mounted = mountedUrl(req)
+  if (mounted === undefined) return undefined
   return {
     method: req.method ?? 'GET',
-    url,
+    url: mounted.url,
+    mountPath: mountPath ?? mounted.mountPath,
     raw: req,
     header(name) {
       const value = req.headers[name.toLowerCase()]
@@ -71,11 +96,12 @@ export interface WebExchange extends Exchange {
   readonly response: Response | undefined
 }
 
-export function webExchange(hub: EventHub, request: Request): WebExchange {
+export function webExchange(hub: EventHub, request: Request, mountPath = ''): WebExchange {
   let response: Response | undefined
   return {
     method: request.method,
     url: new URL(request.url),
+    mountPath,
     raw: request,
     header: (name) => request.headers.get(name) ?? undefined,
     reply(status, headers, body) {

@@ -8,14 +8,21 @@ import {
   type Exchange,
   nodeExchange,
   nodeReply,
-  parseTarget,
   type Reply,
   replyError,
+  type WebExchange,
   webExchange,
 } from './resumable-http'
+import { encodeBase64Url, idempotentStreamId } from './resumable-idempotency'
+import { locateStream, normalizePath, outsideBasePath, unknownStreamAt } from './resumable-paths'
 import { createProducerRunner, type Producer } from './resumable-producer'
 import { type RelayInput, relay } from './resumable-relay'
-import type { ResumableStreams, ResumableStreamsOptions, StartedStream } from './resumable-types'
+import type {
+  ResumableStreams,
+  ResumableStreamsOptions,
+  RouteOptions,
+  StartedStream,
+} from './resumable-types'
 import type { EventWriter } from './types'
 import { StreamWriter } from './writer'
 
@@ -23,10 +30,7 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/
 
 /** 16 random bytes (128 bits; `randomUUID` has only 122) as base64url: an unguessable stream id. */
 export function createStreamId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)))
 }
 
 /**
@@ -37,7 +41,7 @@ export function createStreamId(): string {
 export function createResumableStreams(options: ResumableStreamsOptions = {}): ResumableStreams {
   const log = options.log ?? createMemoryEventLog()
   const hub = options.hub ?? createEventHub()
-  const basePath = (options.basePath ?? '/streams').replace(/\/+$/, '')
+  const basePath = normalizePath('basePath', options.basePath ?? '/streams')
   const access = createStreamAccess(options)
   const maxConcurrent = options.maxConcurrentStreams ?? 1000
   const retryAfterMs = options.retryAfterMs ?? 1000
@@ -47,22 +51,30 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       'maxConcurrentStreams must be positive and retryAfterMs non-negative.',
     )
   }
-
+  // Without an `onError`, failures still reach the server's log: a producer that throws must
+  // never be silent, in production least of all.
+  const onError = options.onError ?? logToConsole
   const report = (error: unknown, streamId: string | undefined) => {
     try {
-      options.onError?.(error, streamId)
+      onError(error, streamId)
     } catch {
       // A throwing logger must not cost a request its answer or a stream its end.
     }
   }
-
   const runner = createProducerRunner({ log, exposeErrors: options.exposeErrors, onError: report })
   let closing = false
 
+  const allowHeaders = [
+    'Last-Event-ID',
+    'Idempotency-Key',
+    'Content-Type',
+    'Authorization',
+    ...(options.allowHeaders ?? []),
+  ].join(', ')
   const cors: Record<string, string> = options.allowOrigin
     ? {
         'Access-Control-Allow-Origin': options.allowOrigin,
-        'Access-Control-Expose-Headers': 'Content-Location, Retry-After',
+        'Access-Control-Expose-Headers': 'Content-Location, Retry-After, Unbroken-Replay-Through',
         ...(options.allowOrigin === '*' ? {} : { Vary: 'Origin' }),
       }
     : {}
@@ -97,9 +109,10 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     principal: string | undefined,
     exchange: Exchange | undefined,
     meta?: Readonly<Record<string, string>>,
+    id = createStreamId(),
+    base = basePath,
   ): Promise<StartedStream> => {
     if (closing || hub.closing) throw shuttingDown()
-    const id = createStreamId()
     await access.authorize({
       action: 'create',
       principal,
@@ -123,7 +136,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       pending -= 1
       throw error
     }
-    return { id, url: `${basePath}/${id}` }
+    return { id, url: `${base}/${id}` }
   }
 
   const run = <R>(started: StartedStream, producer: Producer<R>, request: R) => {
@@ -131,31 +144,48 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     runner.run(started.id, producer, request)
   }
 
-  /** Opens the SSE response of one connection to stream `id`, starting after `cursor`. */
+  /** Opens the SSE response of one connection to the stream at `url`, starting after `cursor`. */
   const open = (
     exchange: Exchange,
-    id: string,
+    url: string,
     cursor: string,
     expiresAt: number | undefined,
     replayThrough?: string,
   ): EventWriter => {
-    const headers: Record<string, string> = { ...cors, 'Content-Location': `${basePath}/${id}` }
+    const headers: Record<string, string> = { ...cors, 'Content-Location': url }
     // Protocol v1 §5: the client counts events up to this id as replayed.
-    if (replayThrough !== undefined)
+    if (replayThrough !== undefined) {
       headers['Unbroken-Replay-Through'] = encodeIdHeader(replayThrough)
-    return exchange.open({ headers, expiresAt, cursor })
+    }
+    return exchange.open({ headers, expiresAt, cursor, retryMs: options.retryMs })
   }
 
   const attach = (input: RelayInput, streamId: string) => {
     void relay(input).catch((error: unknown) => report(error, streamId))
   }
 
-  const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R) => {
+  const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R, base: string) => {
     let started: StartedStream
     let principal: string | undefined
     try {
       principal = await access.principalOf(exchange)
-      started = await create(principal, exchange)
+      const key = exchange.header('idempotency-key')
+      if (key === undefined) {
+        started = await create(principal, exchange, undefined, undefined, base)
+      } else {
+        const id = await idempotentStreamId(principal, key)
+        // A repeat of a POST whose stream the log still knows: attach to it, as a GET would.
+        if (await log.info(id)) return get(exchange, id, base)
+        try {
+          started = await create(principal, exchange, undefined, id, base)
+        } catch (error) {
+          // Lost a race against the same POST on this or another instance.
+          if (UnbrokenServerError.isInstance(error) && error.code === 'stream-exists') {
+            return get(exchange, id, base)
+          }
+          throw error
+        }
+      }
     } catch (error) {
       failWith(exchange.reply, error, undefined)
       return
@@ -169,7 +199,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       const expiresAt = await access.expiryOf(exchange, principal)
       // `close()` may have stopped every producer while the hook ran; this one must not start.
       if (closing) throw shuttingDown()
-      writer = open(exchange, started.id, log.startId, expiresAt)
+      writer = open(exchange, started.url, log.startId, expiresAt)
     } catch (error) {
       // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
       // start the producer.
@@ -187,14 +217,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     attach({ events, writer }, started.id)
   }
 
-  const findStream = async (id: string) => {
+  const findStream = async (exchange: Exchange, id: string) => {
     const info = await log.info(id)
-    if (!info)
-      throw new UnbrokenServerError('unknown-stream', 'No such stream; it may have expired.')
+    if (!info) throw unknownStreamAt(exchange.url.pathname)
     return info
   }
 
-  const get = async (exchange: Exchange, id: string) => {
+  const get = async (exchange: Exchange, id: string, base: string) => {
     // The query form lets a cross-origin client skip the preflight a custom header would need.
     // An empty value means no cursor, as the EventSource spec sends none.
     const requested =
@@ -205,7 +234,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     let attachment: Attachment
     let expiresAt: number | undefined
     try {
-      const info = await findStream(id)
+      const info = await findStream(exchange, id)
       const principal = await access.check(exchange, 'read', id, info.meta[OWNER_KEY])
       expiresAt = await access.expiryOf(exchange, principal)
       attachment = await attachAfter(log, id, info, requested, stop.signal)
@@ -215,7 +244,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
     let writer: EventWriter
     try {
-      writer = open(exchange, id, attachment.cursor, expiresAt, attachment.replayThrough)
+      writer = open(
+        exchange,
+        `${base}/${id}`,
+        attachment.cursor,
+        expiresAt,
+        attachment.replayThrough,
+      )
     } catch (error) {
       stop.abort()
       await attachment.events.return?.()
@@ -229,7 +264,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
 
   const del = async (exchange: Exchange, id: string) => {
     try {
-      const info = await findStream(id)
+      const info = await findStream(exchange, id)
       await access.check(exchange, 'cancel', id, info.meta[OWNER_KEY])
       if (info.status === 'live') await log.cancel(id)
       exchange.reply(204, cors)
@@ -239,29 +274,36 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   }
 
   const route = async <R>(exchange: Exchange, producer: Producer<R> | undefined, request: R) => {
+    const located = locateStream(basePath, exchange.url.pathname, exchange.mountPath)
+    const { id } = located
     const path = exchange.url.pathname
-    const id = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1) : undefined
+    const notFound = () =>
+      answer(
+        exchange.reply,
+        located.outside ? outsideBasePath(path, located, basePath) : unknownStreamAt(path),
+      )
     switch (exchange.method) {
       case 'OPTIONS':
         exchange.reply(204, {
           ...cors,
           Allow: 'GET, POST, DELETE, OPTIONS',
           'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
-          'Access-Control-Allow-Headers': 'Last-Event-ID, Content-Type, Authorization',
+          'Access-Control-Allow-Headers': allowHeaders,
           'Access-Control-Max-Age': '600',
         })
         return
       case 'POST':
-        if (producer) return post(exchange, producer, request)
+        if (producer) return post(exchange, producer, request, located.base)
         break
       case 'GET':
-        if (id !== undefined) return ID_PATTERN.test(id) ? get(exchange, id) : notFound(exchange)
+        if (id !== undefined)
+          return ID_PATTERN.test(id) ? get(exchange, id, located.base) : notFound()
         break
       case 'DELETE':
-        if (id !== undefined) return ID_PATTERN.test(id) ? del(exchange, id) : notFound(exchange)
+        if (id !== undefined) return ID_PATTERN.test(id) ? del(exchange, id) : notFound()
         break
     }
-    if (id === undefined && exchange.method !== 'POST') return notFound(exchange)
+    if (id === undefined && exchange.method !== 'POST') return notFound()
     answer(
       exchange.reply,
       new UnbrokenServerError('invalid-argument', `${exchange.method} is not allowed here.`),
@@ -269,17 +311,11 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     )
   }
 
-  const notFound = (exchange: Exchange) =>
-    answer(
-      exchange.reply,
-      new UnbrokenServerError('unknown-stream', 'No stream at this URL; it may have expired.'),
-    )
-
   /**
    * Runs one request so that nothing escapes as a rejection (a server wired as the README shows
    * would die of an unhandled one): what escapes is reported and given to `fail`.
    */
-  const guard = async (work: () => Promise<void> | void, fail: () => void) => {
+  const guard = async (work: () => Promise<void> | undefined, fail: () => void) => {
     try {
       await work()
     } catch (error) {
@@ -298,12 +334,12 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       run(started, producer, startOptions.request as never)
       return started
     },
-    async handle(req, res, producer) {
+    async handle(req, res, producer, routeOptions) {
       const reply = nodeReply(res)
       await guard(
         () => {
-          const url = parseTarget(req.url)
-          if (url !== undefined) return route(nodeExchange(hub, req, res, url), producer, req)
+          const exchange = nodeExchange(hub, req, res, mountOf(routeOptions))
+          if (exchange !== undefined) return route(exchange, producer, req)
           answer(
             reply,
             new UnbrokenServerError('invalid-argument', 'The request target is not a URL.'),
@@ -315,15 +351,18 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
         },
       )
     },
-    async fetch(request, producer) {
-      const exchange = webExchange(hub, request)
+    async fetch(request, producer, routeOptions) {
+      let exchange: WebExchange | undefined
       await guard(
-        () => route(exchange, producer, request),
         () => {
-          if (!exchange.response) answer(exchange.reply, internalError())
+          exchange = webExchange(hub, request, mountOf(routeOptions))
+          return route(exchange, producer, request)
+        },
+        () => {
+          if (exchange && !exchange.response) answer(exchange.reply, internalError())
         },
       )
-      return exchange.response ?? new Response(null, { status: 500 })
+      return exchange?.response ?? new Response(null, { status: 500 })
     },
     async cancel(streamId) {
       await log.cancel(streamId)
@@ -339,6 +378,21 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       if (!options.log) await log.close()
     },
   }
+}
+
+function mountOf(routeOptions: RouteOptions | undefined): string | undefined {
+  return routeOptions?.mountPath === undefined
+    ? undefined
+    : normalizePath('mountPath', routeOptions.mountPath)
+}
+
+function logToConsole(error: unknown, streamId: string | undefined): void {
+  console.error(
+    streamId === undefined
+      ? 'Unbroken: a request failed (pass onError to createResumableStreams to handle this):'
+      : `Unbroken: stream ${streamId} failed (pass onError to createResumableStreams to handle this):`,
+    error,
+  )
 }
 
 function shuttingDown(): UnbrokenServerError {
