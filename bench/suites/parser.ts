@@ -193,6 +193,7 @@ export default async function parserSuite(): Promise<Target[]> {
           name: `sync ≥ 1.15× ${BASELINE}, ${corpus.name}`,
           value: ratio(of(sync), of(BASELINE)),
           atLeast: 1.15,
+          limit: ratio(of(sync), of(LIMIT)),
         },
         {
           name: `sync ≥ 0.6× the limit, ${corpus.name}`,
@@ -203,6 +204,7 @@ export default async function parserSuite(): Promise<Target[]> {
           name: `from a ReadableStream ≥ 1.0× ${BASELINE}, ${corpus.name}`,
           value: ratio(of(fromStream), of(BASELINE)),
           atLeast: 1,
+          limit: ratio(of(fromStream), of(LIMIT)),
         },
       )
     } else {
@@ -210,6 +212,7 @@ export default async function parserSuite(): Promise<Target[]> {
         name: `sync ≥ 1.0× ${BASELINE}, ${corpus.name}`,
         value: ratio(of(sync), of(BASELINE)),
         atLeast: 1,
+        limit: ratio(of(sync), of(LIMIT)),
       })
     }
   }
