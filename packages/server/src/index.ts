@@ -26,6 +26,7 @@ export type {
   AuthorizeContext,
   ResumableStreams,
   ResumableStreamsOptions,
+  RouteOptions,
   StartedStream,
   StartOptions,
   StreamAction,
