@@ -36,7 +36,7 @@ const BASE = 'http://localhost'
  * Express and Connect strip a mount's prefix from `req.url` and keep the client's URL in
  * `originalUrl`; the difference between their paths is the mount.
  */
-function mountedUrl(req: NodeRequest): { url: URL; mountPath: string } {
+export function mountedUrl(req: NodeRequest): { url: URL; mountPath: string } {
   const routed = new URL(req.url ?? '/', BASE)
   const original = (req as { originalUrl?: unknown }).originalUrl
   if (typeof original !== 'string' || original === req.url) return { url: routed, mountPath: '' }

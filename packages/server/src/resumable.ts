@@ -303,6 +303,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     async cancel(streamId) {
       await log.cancel(streamId)
     },
+    basePath,
     get active() {
       return runner.size
     },
