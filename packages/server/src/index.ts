@@ -31,6 +31,7 @@ export type {
   StartOptions,
   StreamAction,
 } from './resumable-types'
+export { getSharedResumableStreams } from './shared-registry'
 export type {
   CloseAllOptions,
   DisconnectReason,

@@ -44,7 +44,7 @@ function parseTarget(target: string): URL | undefined {
  * `originalUrl`; the difference between their paths is the mount. `undefined` when a target does
  * not parse: that is the client's mistake, answered 400, never an exception.
  */
-function mountedUrl(req: NodeRequest): { url: URL; mountPath: string } | undefined {
+export function mountedUrl(req: NodeRequest): { url: URL; mountPath: string } | undefined {
   const routed = parseTarget(req.url ?? '/')
   const original = (req as { originalUrl?: unknown }).originalUrl
   if (routed === undefined) return undefined

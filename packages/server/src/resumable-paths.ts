@@ -31,6 +31,16 @@ export function locateStream(basePath: string, path: string, mountPath: string):
   return { base: spelledOut ? basePath : mounted, id: undefined, outside: true }
 }
 
+/**
+ * Whether the registry answers `method` at this path: POST at `basePath` itself, GET and DELETE
+ * one below it, OPTIONS (the CORS preflight) at both. Framework helpers pass anything else on.
+ */
+export function servesRequest(method: string, located: StreamPath): boolean {
+  if (located.outside) return false
+  if (method === 'OPTIONS') return true
+  return located.id === undefined ? method === 'POST' : method === 'GET' || method === 'DELETE'
+}
+
 /** A trailing-slash-free path that starts with `/` (`''` for the root), or a misuse error. */
 export function normalizePath(name: string, value: string): string {
   if (value !== '' && !value.startsWith('/')) {

@@ -120,6 +120,8 @@ export interface ResumableStreams {
   cancel(streamId: string): Promise<void>
   /** Producers running in this process. */
   readonly active: number
+  /** Where stream URLs live, as given (normalized); the framework helpers route by it. */
+  readonly basePath: string
   /** Refuses new streams, ends running ones with `shutting-down`, closes the owned hub and log. */
   close(): Promise<void>
 }

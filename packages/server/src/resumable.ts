@@ -367,6 +367,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     async cancel(streamId) {
       await log.cancel(streamId)
     },
+    basePath,
     get active() {
       return runner.size
     },
