@@ -1,6 +1,8 @@
 // Seeded SSE corpora for the parser benchmark, generated in memory so every run and every
 // contender sees the same bytes, cut into the same network-sized chunks.
 
+import { createRandom } from '@unbroken/test-kit'
+
 export type Corpus = {
   name: string
   /** The body, cut into chunks the way a socket delivers it. */
@@ -9,14 +11,6 @@ export type Corpus = {
   events: number
   /** Event types the corpus uses, for listeners that subscribe per type (EventSource). */
   types: string[]
-}
-
-/** mulberry32: a tiny seeded PRNG, so corpora are identical across runs and machines. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
 const ascii = [
@@ -53,7 +47,8 @@ const build = (
   types: string[],
   event: (next: () => number, i: number) => string,
 ): Corpus => {
-  const next = random(seed)
+  // Seeded, so corpora are identical across runs and machines.
+  const next = createRandom(seed)
   const parts: string[] = []
   for (let i = 0; i < count; i++) parts.push(event(next, i))
   const body = new TextEncoder().encode(parts.join(''))

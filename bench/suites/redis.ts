@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { availableParallelism, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedisEventLog } from '@unbroken/redis'
-import { startRedisServer } from '../../packages/redis/test/redis-server'
+import { startRedisServer } from '@unbroken/test-kit'
 
 const APPENDS = 100_000
 const WINDOW = 1_000
