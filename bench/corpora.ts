@@ -2,6 +2,7 @@
 // contender sees the same bytes, cut into the same network-sized chunks.
 
 import { createRandom } from '@unbroken/test-kit'
+import { chunkFrame } from './payload'
 
 export type Corpus = {
   name: string
@@ -12,22 +13,6 @@ export type Corpus = {
   /** Event types the corpus uses, for listeners that subscribe per type (EventSource). */
   types: string[]
 }
-
-const ascii = [
-  ' the',
-  ' a',
-  ' of',
-  ' and',
-  ' to',
-  ' stream',
-  ' token',
-  ' model',
-  'ing',
-  ' is',
-  '.',
-  ',',
-]
-const wide = ['é', ' café', '你好', '🦄', ' naïve', 'ü', '—', '…', ' Straße', 'данные']
 
 /** Cuts `body` into slices of 1–16 KB, the sizes a TCP socket hands to `fetch` readers. */
 const slice = (body: Uint8Array, next: () => number): Uint8Array[] => {
@@ -47,7 +32,6 @@ const build = (
   types: string[],
   event: (next: () => number, i: number) => string,
 ): Corpus => {
-  // Seeded, so corpora are identical across runs and machines.
   const next = createRandom(seed)
   const parts: string[] = []
   for (let i = 0; i < count; i++) parts.push(event(next, i))
@@ -55,13 +39,9 @@ const build = (
   return { name, chunks: slice(body, next), bytes: body.length, events: count, types }
 }
 
-/** OpenAI-style `chat.completion.chunk` events, one token each, about 10% multi-byte. */
-export const llmTokens = (count = 200_000) =>
-  build('LLM tokens', 1, count, ['message'], (next, i) => {
-    const pool = next() < 0.1 ? wide : ascii
-    const token = pool[Math.floor(next() * pool.length)]
-    return `data: {"id":"chatcmpl-${(i >> 8).toString(36)}","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${token}"}}]}\n\n`
-  })
+/** The payload module's chat-completion chunks with ids, as our server frames them. */
+export const llmTokens = (count = 100_000) =>
+  build('LLM tokens', 1, count, ['message'], (_next, i) => chunkFrame(i))
 
 /** Large events: 32 KB of JSON-ish payload each, so every event spans several chunks. */
 export const largeEvents = (count = 400) =>

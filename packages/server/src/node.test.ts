@@ -175,7 +175,7 @@ describe('node writer: sending', () => {
       await writer.end()
     })
     const body = await (await openStream(origin)).ended()
-    expect(thrown).toMatchObject({ code: 'invalid-field' })
+    expect(thrown).toMatchObject({ code: 'invalid-argument' })
     expect(body).not.toContain('injected')
     expect(parseSse(body).map((e) => e.data)).toEqual(['after', '{}'])
   })

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { type ServerErrorCode, UnbrokenServerError } from './errors'
+import { statusOf } from './errors'
 import type {
   ErrorPayload,
   EventHub,
@@ -75,30 +75,6 @@ export function webExchange(hub: EventHub, request: Request): WebExchange {
   }
 }
 
-/** HTTP status for an error code, per protocol v1 §2.6. */
-function statusOf(code: ServerErrorCode | string): number {
-  switch (code) {
-    case 'unknown-stream':
-      return 404
-    case 'cursor-expired':
-      return 410
-    case 'unauthenticated':
-      return 401
-    case 'forbidden':
-      return 403
-    case 'stream-limit':
-      return 429
-    case 'invalid-argument':
-    case 'invalid-field':
-      return 400
-    case 'log-unavailable':
-    case 'shutting-down':
-      return 503
-    default:
-      return 500
-  }
-}
-
 /** A JSON error answer: the same `ErrorPayload` the stream's `error` event carries. */
 export function replyError(
   exchange: Exchange,
@@ -120,48 +96,4 @@ export function replyError(
     },
     JSON.stringify(payload),
   )
-}
-
-// Spelled out as a record so that a code added to the union fails to compile until listed here.
-const KNOWN_CODES: Readonly<Record<ServerErrorCode, true>> = {
-  'unknown-stream': true,
-  'stream-exists': true,
-  'stream-complete': true,
-  'cursor-expired': true,
-  'stream-too-large': true,
-  'producer-lost': true,
-  'log-unavailable': true,
-  'invalid-field': true,
-  'invalid-argument': true,
-  'stream-limit': true,
-  forbidden: true,
-  unauthenticated: true,
-  'shutting-down': true,
-}
-
-/**
- * An `EventLog` implementation may reject with its own error class (e.g. `@unbroken/redis`). One
- * whose `code` is ours becomes an `UnbrokenServerError`, so that it maps to the right status, keeps
- * its own `retryable` when it says one (a stream that failed for good is `log-unavailable` but not
- * retryable), and is not masked as an unexpected exception.
- */
-export function asServerError(error: unknown): unknown {
-  if (error instanceof UnbrokenServerError || typeof error !== 'object' || error === null)
-    return error
-  const { code, message, retryable } = error as {
-    code?: unknown
-    message?: unknown
-    retryable?: unknown
-  }
-  if (
-    typeof code !== 'string' ||
-    !Object.hasOwn(KNOWN_CODES, code) ||
-    typeof message !== 'string'
-  ) {
-    return error
-  }
-  return new UnbrokenServerError(code as ServerErrorCode, message, {
-    cause: error,
-    retryable: typeof retryable === 'boolean' ? retryable : undefined,
-  })
 }

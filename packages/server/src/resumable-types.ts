@@ -54,8 +54,8 @@ export interface ResumableStreamsOptions {
   readonly allowOrigin?: string | undefined
   /** Put producer exceptions' own messages in `error` events. Default false (masked). */
   readonly exposeErrors?: boolean | undefined
-  /** Sees producer exceptions and log failures, including masked ones. */
-  readonly onError?: ((error: unknown, streamId: string) => void) | undefined
+  /** Sees producer exceptions and log failures, including masked ones, with the stream they hit. */
+  readonly onError?: ((error: unknown, streamId: string | undefined) => void) | undefined
 }
 
 /** Where a started stream can be read, resumed and cancelled. */

@@ -234,7 +234,7 @@ describe('producer lifecycle', () => {
     expect(onError).toHaveBeenCalledWith(expect.any(Error), expect.any(String))
   })
 
-  it('ends a running stream with a non-retryable shutting-down error on close', async () => {
+  it('ends a running stream with a final producer-lost error on close', async () => {
     const driven = drivenProducer()
     const { url, streams, log } = await setup(driven.producer)
     const first = await fetch(url('/chat'), { method: 'POST' })
@@ -245,7 +245,7 @@ describe('producer lifecycle', () => {
     for await (const event of log.read(id)) events.push(event)
     expect(events.at(-1)?.event).toBe('error')
     expect(JSON.parse(events.at(-1)?.data ?? '{}')).toMatchObject({
-      code: 'shutting-down',
+      code: 'producer-lost',
       retryable: false,
     })
     await first.body?.cancel()

@@ -4,17 +4,12 @@ import { decodeLastEventId } from './last-event-id'
 import type { LoggedEvent } from './log'
 import { createMemoryEventLog } from './memory-log'
 import { createStreamAccess, OWNER_KEY } from './resumable-access'
-import {
-  asServerError,
-  type Exchange,
-  nodeExchange,
-  replyError,
-  webExchange,
-} from './resumable-http'
+import { type Exchange, nodeExchange, replyError, webExchange } from './resumable-http'
 import { createProducerRunner, type Producer } from './resumable-producer'
 import { type RelayInput, relay } from './resumable-relay'
 import type { ResumableStreams, ResumableStreamsOptions, StartedStream } from './resumable-types'
 import type { EventWriter } from './types'
+import { StreamWriter } from './writer'
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/
 
@@ -67,14 +62,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     replyError(exchange, payload, cors, status)
   }
 
-  const failWith = (exchange: Exchange, raw: unknown) => {
-    const error = asServerError(raw)
-    if (error instanceof UnbrokenServerError) {
+  const failWith = (exchange: Exchange, error: unknown) => {
+    if (UnbrokenServerError.isInstance(error)) {
       fail(exchange, error)
       return
     }
     // An unexpected exception (e.g. from a `principal` hook): report it, answer without its text.
-    options.onError?.(raw, '')
+    options.onError?.(error, undefined)
     const message = 'The server could not answer this request.'
     replyError(exchange, { code: 'internal-error', message, retryable: false }, cors, 500)
   }
@@ -199,7 +193,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       return
     }
     writer.signal.addEventListener('abort', () => stop.abort(), { once: true })
-    if (cursor !== undefined) writer.recordResume()
+    if (cursor !== undefined && writer instanceof StreamWriter) writer.recordResume()
     attach({ events, first, writer, resumed: cursor !== undefined, replayUntil })
   }
 
@@ -215,7 +209,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   }
 
   const attach = (input: RelayInput) => {
-    void relay(input).catch((error: unknown) => options.onError?.(error, ''))
+    void relay(input).catch((error: unknown) => options.onError?.(error, undefined))
   }
 
   const route = async (
