@@ -96,16 +96,30 @@ export interface Target {
   readonly atMost?: number
   /** Default `×` (a ratio, 2 decimals); an absolute figure names its unit (`/s`, ` ms`). */
   readonly unit?: string
+  /** The same contender against the physical limit of the work, shown beside a peer ratio. */
+  readonly limit?: Stat
 }
 
 /** A target's line: PASS or MISS, judged on the median, with the spread over rounds. */
-export function verdict({ name, value, atLeast, atMost, unit = '×' }: Target): string {
+export function verdict(target: Target): string {
+  const { name, value, atLeast, atMost, unit = '×' } = target
   const pass =
     (atLeast === undefined || value.median >= atLeast) &&
     (atMost === undefined || value.median <= atMost)
   const goal = atLeast !== undefined ? `≥ ${atLeast}` : `≤ ${atMost}`
   const digits = unit === '×' || unit === ' ms' ? 2 : 0
-  return `${pass ? 'PASS' : 'MISS'}  ${name}: ${show(value, digits, unit)} (target ${goal})`
+  const limit = target.limit ? `; vs the limit ${show(target.limit)}` : ''
+  return `${pass ? 'PASS' : 'MISS'}  ${name}: ${show(value, digits, unit)} (target ${goal})${limit}`
+}
+
+/** Targets as Markdown rows (`| target | result | vs the limit |`), for the READMEs. */
+export function markdown(list: readonly Target[]): string[] {
+  return list.map((target) => {
+    const { value, unit = '×', limit } = target
+    const digits = unit === '×' || unit === ' ms' ? 2 : 0
+    const [verdictWord] = verdict(target).split(' ')
+    return `| ${target.name} | ${verdictWord} ${show(value, digits, unit)} | ${limit ? show(limit) : ''} |`
+  })
 }
 
 /** Prints one PASS/MISS line per target. */

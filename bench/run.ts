@@ -2,7 +2,7 @@
 // other, so peers are measured side by side on the same machine in the same run. Refuses to start
 // on a busy machine unless forced; ends with every suite's targets and the machine's state.
 import { readdir } from 'node:fs/promises'
-import { ROUNDS, type Target, verdict } from './harness'
+import { markdown, ROUNDS, type Target, verdict } from './harness'
 import { loadGate, watchMachine } from './machine'
 
 const suitesDir = new URL('./suites/', import.meta.url)
@@ -21,6 +21,7 @@ if (ROUNDS < 7)
   console.log(`BENCH_ROUNDS=${ROUNDS} < 7: figures from this run are not fit for the README`)
 
 const summary: string[] = []
+const rows: string[] = []
 const started = performance.now()
 for (const file of selected) {
   const name = file.replace(/\.ts$/, '')
@@ -34,6 +35,10 @@ for (const file of selected) {
   console.log(`\n  ${name}: ${machine}`)
   summary.push(`${name} (${machine})`)
   for (const goal of goals) summary.push(`  ${verdict(goal)}`)
+  rows.push(`| **${name}** (${machine}) | | |`, ...markdown(goals))
 }
 console.log(`\n# summary (${((performance.now() - started) / 60_000).toFixed(1)} min)`)
 for (const line of summary) console.log(line)
+console.log('\n# the same, as Markdown rows for the READMEs (median, lowest–highest round)\n')
+console.log('| target | result | vs the physical limit |\n| --- | --- | --- |')
+for (const row of rows) console.log(row)

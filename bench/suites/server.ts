@@ -229,16 +229,19 @@ function report(figures: Figures): Target[] {
       name: `Node writer ≥ 2× better-sse (with backpressure), ${name}`,
       value: ratio(rate(name, 'ours-node'), rate(name, 'better-sse')),
       atLeast: 2,
+      limit: ratio(rate(name, 'ours-node'), limit(name)),
     })
     add(['ours-web', 'hono'], {
       name: `Web writer ≥ 4× Hono streamSSE, ${name}`,
       value: ratio(rate(name, 'ours-web'), rate(name, 'hono')),
       atLeast: 4,
+      limit: ratio(rate(name, 'ours-web'), limit(name)),
     })
     add(['ours-resumable', 'ours-node'], {
       name: `resumable registry (memory log) ≥ 0.7× the Node writer, ${name}`,
       value: ratio(rate(name, 'ours-resumable'), rate(name, 'ours-node')),
       atLeast: 0.7,
+      limit: ratio(rate(name, 'ours-resumable'), limit(name)),
     })
   }
   add(['ours-node', 'raw'], {

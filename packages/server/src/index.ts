@@ -26,10 +26,12 @@ export type {
   AuthorizeContext,
   ResumableStreams,
   ResumableStreamsOptions,
+  RouteOptions,
   StartedStream,
   StartOptions,
   StreamAction,
 } from './resumable-types'
+export { getSharedResumableStreams } from './shared-registry'
 export type {
   CloseAllOptions,
   DisconnectReason,

@@ -62,6 +62,20 @@ describe('CORS and ids', () => {
     await response.body?.cancel()
   })
 
+  it('allows the headers of agreement A5 plus allowHeaders, and exposes the replay boundary', async () => {
+    const { url } = await setup(drivenProducer().producer, {
+      allowOrigin: '*',
+      allowHeaders: ['X-Request-Id'],
+    })
+    const preflight = await fetch(url('/streams'), { method: 'OPTIONS' })
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(
+      'Last-Event-ID, Idempotency-Key, Content-Type, Authorization, X-Request-Id',
+    )
+    expect(preflight.headers.get('access-control-expose-headers')).toBe(
+      'Content-Location, Retry-After, Unbroken-Replay-Through',
+    )
+  })
+
   it('makes 128-bit base64url stream ids', () => {
     const ids = Array.from({ length: 200 }, createStreamId)
     expect(new Set(ids).size).toBe(200)

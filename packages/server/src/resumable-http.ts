@@ -21,6 +21,8 @@ export interface StreamRequest {
 
 /** One request/response pair, so the registry's routing is written once for Node and Fetch. */
 export interface Exchange extends StreamRequest {
+  /** The prefix a router stripped or mounted the registry under (`''` for none); `url` keeps it. */
+  readonly mountPath: string
   /** Answers without a stream (errors, cancel, preflight). */
   reply(status: number, headers: Record<string, string>, body?: string): void
   /** Opens the SSE response through the hub (status and headers go out at once). */
@@ -30,10 +32,33 @@ export interface Exchange extends StreamRequest {
 // Any absolute base works: only the path and query of a Node request URL are used.
 const BASE = 'http://localhost'
 
-export function nodeExchange(hub: EventHub, req: NodeRequest, res: NodeResponse): Exchange {
+/**
+ * Express and Connect strip a mount's prefix from `req.url` and keep the client's URL in
+ * `originalUrl`; the difference between their paths is the mount.
+ */
+export function mountedUrl(req: NodeRequest): { url: URL; mountPath: string } {
+  const routed = new URL(req.url ?? '/', BASE)
+  const original = (req as { originalUrl?: unknown }).originalUrl
+  if (typeof original !== 'string' || original === req.url) return { url: routed, mountPath: '' }
+  const url = new URL(original, BASE)
+  const routedPath = routed.pathname === '/' ? '' : routed.pathname
+  const mountPath = url.pathname.endsWith(routedPath)
+    ? url.pathname.slice(0, url.pathname.length - routedPath.length).replace(/\/+$/, '')
+    : ''
+  return { url, mountPath }
+}
+
+export function nodeExchange(
+  hub: EventHub,
+  req: NodeRequest,
+  res: NodeResponse,
+  mountPath?: string,
+): Exchange {
+  const mounted = mountedUrl(req)
   return {
     method: req.method ?? 'GET',
-    url: new URL(req.url ?? '/', BASE),
+    url: mounted.url,
+    mountPath: mountPath ?? mounted.mountPath,
     raw: req,
     header(name) {
       const value = req.headers[name.toLowerCase()]
@@ -54,11 +79,12 @@ export interface WebExchange extends Exchange {
   readonly response: Response | undefined
 }
 
-export function webExchange(hub: EventHub, request: Request): WebExchange {
+export function webExchange(hub: EventHub, request: Request, mountPath = ''): WebExchange {
   let response: Response | undefined
   return {
     method: request.method,
     url: new URL(request.url),
+    mountPath,
     raw: request,
     header: (name) => request.headers.get(name) ?? undefined,
     reply(status, headers, body) {

@@ -431,3 +431,15 @@ describe('per-connection credential expiry', () => {
     expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('NaN') })])
   })
 })
+
+describe('retryMs', () => {
+  it("sets the registry's retry: hint on POST and resume", async () => {
+    const driven = drivenProducer()
+    const { url } = await setup(driven.producer, { retryMs: 2500 })
+    const response = await fetch(url('/chat'), { method: 'POST' })
+    const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader()
+    const first = await reader?.read()
+    expect(first?.value).toContain('retry: 2500\n')
+    await reader?.cancel()
+  })
+})
