@@ -8,6 +8,8 @@
  * - ```ts run: also run with tsx; it must exit 0. A ```text output block right after it holds what
  *   it must print, exactly.
  * - ```ts fragment: a piece shown for its shape (one option, one line of a larger file); not checked.
+ * - `in=<dir>` after the mode (or alone): the example is a file of that directory, relative to the
+ *   page (a bench suite in `suites/` imports `../harness`).
  *
  * Imports resolve as in the nearest workspace package above the page (its dependencies, and the
  * `@unbroken/*` sources through the `@unbroken/source` condition). Pages outside every package (the
@@ -31,6 +33,8 @@ export interface Example {
   readonly mode: ExampleMode
   readonly jsx: boolean
   readonly code: string
+  /** The directory, relative to the page, that the example is a file of (`in=<dir>`). */
+  readonly within?: string | undefined
   /** For `run`: the `text output` block that follows, if any. */
   readonly output?: string | undefined
 }
@@ -65,13 +69,15 @@ export function extractExamples(markdown: string, page: string): Example[] {
   blocks.forEach((block, index) => {
     const jsx = TS_LANGUAGES[block.language]
     if (jsx === undefined) return
-    if (block.info !== '' && !MODES.has(block.info)) {
-      throw new Error(`${page}:${block.line - 1}: unknown example mode "${block.info}"`)
+    const within = /(?:^|\s)in=(\S+)/.exec(block.info)?.[1]
+    const info = block.info.replace(/(?:^|\s)in=\S+/, '').trim()
+    if (info !== '' && !MODES.has(info)) {
+      throw new Error(`${page}:${block.line - 1}: unknown example mode "${info}"`)
     }
     const next = blocks[index + 1]
     const output = next?.language === 'text' && next.info === 'output' ? next.code : undefined
-    const mode = (block.info || 'module') as ExampleMode
-    examples.push({ page, line: block.line, mode, jsx, code: block.code, output })
+    const mode = (info || 'module') as ExampleMode
+    examples.push({ page, line: block.line, mode, jsx, code: block.code, within, output })
   })
   return examples
 }
@@ -175,7 +181,7 @@ export function collectExamples(root = REPO_ROOT): PlacedFile[] {
     const page = relative(root, pagePath)
     const dir = resolutionDirOf(pagePath, root)
     return filesToCheck(extractExamples(readFileSync(pagePath, 'utf8'), page)).map((file) => ({
-      dir,
+      dir: file.example.within ? join(dirname(pagePath), file.example.within) : dir,
       file,
     }))
   })
