@@ -1,0 +1,133 @@
+import type { ServerSentEvent } from '@unbroken/client'
+import { act, render, waitFor } from '@testing-library/react'
+import { StrictMode } from 'react'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { expectedText, type LLMServer, startLLMServer } from '../test/llm-server'
+import { type Commits, Counted, countFrames, countingFetch } from '../test/render'
+import type { EventStreamControls, EventStreamRequest, UseEventStreamOptions } from './index'
+import { useEventStream } from './index'
+
+let server: LLMServer
+beforeEach(async () => {
+  server = await startLLMServer()
+})
+afterEach(async () => {
+  await server.close()
+})
+
+/** Concatenates `delta` texts: the smallest reducer that shows order, gaps and repeats. */
+const options: UseEventStreamOptions<string> = {
+  reducer: (text: string, event: ServerSentEvent) =>
+    event.type === 'delta' ? text + JSON.parse(event.data).text : text,
+  initialState: '',
+}
+
+const post = (ask: object): EventStreamRequest => ({
+  url: server.api,
+  method: 'POST',
+  body: JSON.stringify(ask),
+})
+
+function mount(request: EventStreamRequest | null, extra: Partial<UseEventStreamOptions<string>> = {}) {
+  const result: { current: EventStreamControls<string> | undefined; commits: Commits } = {
+    current: undefined,
+    commits: { count: 0 },
+  }
+  function Reader({ request }: { request: EventStreamRequest | null }) {
+    result.current = useEventStream(request, { ...options, ...extra })
+    return <p>{result.current.state}</p>
+  }
+  const view = render(
+    <Counted commits={result.commits}>
+      <Reader request={request} />
+    </Counted>,
+  )
+  const rerender = (next: EventStreamRequest | null) =>
+    view.rerender(
+      <Counted commits={result.commits}>
+        <Reader request={next} />
+      </Counted>,
+    )
+  return { result, view, rerender }
+}
+
+const stream = (result: { current: EventStreamControls<string> | undefined }) =>
+  result.current as EventStreamControls<string>
+
+it('folds every event into the state and returns the store snapshot with it', async () => {
+  const { result } = mount(post({ tokens: 30 }))
+  await waitFor(() => expect(stream(result).closeReason).toBe('done'))
+  expect(stream(result)).toMatchObject({ state: expectedText(30), status: 'closed', error: undefined })
+  // meta + 30 deltas + usage + done
+  expect(stream(result).events).toBe(33)
+  expect(stream(result).url).toMatch(/\/streams\/[\w-]+$/)
+})
+
+it('connects nothing for a null request and stays idle', async () => {
+  const { result } = mount(null)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(server.requests).toEqual([])
+  expect(stream(result)).toMatchObject({ status: 'idle', state: '', events: 0 })
+})
+
+it('reads a plain URL with GET', async () => {
+  const { result } = mount(post({ tokens: 5 }))
+  await waitFor(() => expect(stream(result).closeReason).toBe('done'))
+  const { result: second } = mount(stream(result).url)
+  await waitFor(() => expect(stream(second).closeReason).toBe('done'))
+  expect(stream(second).state).toBe(expectedText(5))
+  expect(server.requests.map(({ method }) => method)).toEqual(['POST', 'GET'])
+})
+
+it('sends exactly one POST under StrictMode, whose double mount runs every effect twice', async () => {
+  const request = post({ tokens: 10 })
+  let current: EventStreamControls<string> | undefined
+  function Reader() {
+    current = useEventStream(request, options)
+    return null
+  }
+  render(
+    <StrictMode>
+      <Reader />
+    </StrictMode>,
+  )
+  await waitFor(() => expect(current?.closeReason).toBe('done'))
+  expect(current?.state).toBe(expectedText(10))
+  expect(server.requests.map(({ method }) => method)).toEqual(['POST'])
+})
+
+it('starts a new stream for a new request and closes the old connection', async () => {
+  const { result, rerender } = mount(post({ tokens: 10, holdAfter: 2 }))
+  await waitFor(() => expect(stream(result).state).toBe(expectedText(2)))
+  rerender(post({ tokens: 3 }))
+  await waitFor(() => expect(stream(result).closeReason).toBe('done'))
+  expect(stream(result).state).toBe(expectedText(3))
+  await waitFor(() => expect(server.openConnections).toBe(0))
+  expect(server.requests.map(({ method }) => method)).toEqual(['POST', 'POST'])
+})
+
+it('renders nothing for keepalives (bytes that change nothing)', async () => {
+  await server.close()
+  server = await startLLMServer({ keepAliveMs: 5 })
+  const counter = countingFetch()
+  const { result } = mount(post({ tokens: 4, holdAfter: 2 }), { fetch: counter.fetch })
+  await waitFor(() => expect(stream(result).state).toBe(expectedText(2)))
+  // Settle the frame that shows the two tokens, then watch a quiet stream that only keeps alive.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const [commits, bytes] = [result.commits.count, counter.bytes]
+  await waitFor(() => expect(counter.bytes).toBeGreaterThan(bytes + 100))
+  expect(result.commits.count).toBe(commits)
+  server.release()
+  await waitFor(() => expect(stream(result).closeReason).toBe('done'))
+})
+
+it('commits at most once per animation frame however fast events arrive', async () => {
+  const frames = countFrames()
+  // One event per macrotask (a pause between tokens), each its own network read.
+  const { result } = mount(post({ tokens: 300, pauseMs: 1 }))
+  await waitFor(() => expect(stream(result).closeReason).toBe('done'), { timeout: 10_000 })
+  frames.stop()
+  expect(stream(result).state).toBe(expectedText(300))
+  // The mount, the first published snapshot, then at most one per frame.
+  expect(result.commits.count).toBeLessThanOrEqual(frames.frames + 2)
+})
