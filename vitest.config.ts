@@ -10,20 +10,13 @@ const project = (name: string, dir: string, environment = 'node') => ({
   test: { name, root: `${root}/${dir}`, environment, include: ['**/*.test.{ts,tsx}'] },
 })
 
-// The react package's tests again on React 18, from a workspace folder whose own node_modules hold
-// react 18, react-dom 18 and a testing library linked to them (an alias of the same package names
-// in one folder would leave react-dom 18 requiring react 19).
+// The react package's tests run twice: on React 19, and on React 18 from a workspace folder whose
+// own node_modules hold react 18, react-dom 18 and a testing library linked to them (an alias of
+// the same names in one folder would leave react-dom 18 requiring react 19).
 const react18 = `${root}/packages/react/test-react-18/node_modules`
-const onReact18 = {
-  ...project('@unbroken/react (React 18)', 'packages/react', 'jsdom'),
-  resolve: {
-    alias: [
-      {
-        find: /^(react|react-dom|@testing-library\/react)(\/.*)?$/,
-        replacement: `${react18}/$1$2`,
-      },
-    ],
-  },
+const reactProject = (name: string, alias: { find: RegExp; replacement: string }[] = []) => {
+  const base = project(name, 'packages/react', 'jsdom')
+  return { ...base, test: { ...base.test, setupFiles: ['./test/setup.ts'] }, resolve: { alias } }
 }
 
 export default defineConfig({
@@ -37,8 +30,13 @@ export default defineConfig({
     projects: [
       project('@unbroken/server', 'packages/server'),
       project('@unbroken/client', 'packages/client'),
-      project('@unbroken/react', 'packages/react', 'jsdom'),
-      onReact18,
+      reactProject('@unbroken/react'),
+      reactProject('@unbroken/react (React 18)', [
+        {
+          find: /^(react|react-dom|@testing-library\/react)(\/.*)?$/,
+          replacement: `${react18}/$1$2`,
+        },
+      ]),
       project('@unbroken/redis', 'packages/redis'),
       project('@unbroken/e2e', 'e2e'),
     ],

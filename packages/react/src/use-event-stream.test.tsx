@@ -1,9 +1,14 @@
-import type { ServerSentEvent } from '@unbroken/client'
 import { act, render, waitFor } from '@testing-library/react'
-import { StrictMode } from 'react'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import type { ServerSentEvent } from '@unbroken/client'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { expectedText, type LLMServer, startLLMServer } from '../test/llm-server'
-import { type Commits, Counted, countFrames, countingFetch } from '../test/render'
+import {
+  type Commits,
+  Counted,
+  countFrames,
+  countingFetch,
+  renderHookCounted,
+} from '../test/render'
 import type { EventStreamControls, EventStreamRequest, UseEventStreamOptions } from './index'
 import { useEventStream } from './index'
 
@@ -28,36 +33,41 @@ const post = (ask: object): EventStreamRequest => ({
   body: JSON.stringify(ask),
 })
 
-function mount(request: EventStreamRequest | null, extra: Partial<UseEventStreamOptions<string>> = {}) {
-  const result: { current: EventStreamControls<string> | undefined; commits: Commits } = {
-    current: undefined,
-    commits: { count: 0 },
-  }
-  function Reader({ request }: { request: EventStreamRequest | null }) {
-    result.current = useEventStream(request, { ...options, ...extra })
-    return <p>{result.current.state}</p>
-  }
-  const view = render(
-    <Counted commits={result.commits}>
-      <Reader request={request} />
-    </Counted>,
-  )
-  const rerender = (next: EventStreamRequest | null) =>
-    view.rerender(
-      <Counted commits={result.commits}>
-        <Reader request={next} />
-      </Counted>,
-    )
-  return { result, view, rerender }
+type Result = { current: EventStreamControls<string> | undefined; commits: Commits }
+
+function Reader(props: {
+  request: EventStreamRequest | null
+  extra: Partial<UseEventStreamOptions<string>>
+  result: Result
+}) {
+  props.result.current = useEventStream(props.request, { ...options, ...props.extra })
+  return <p>{props.result.current.state}</p>
 }
 
-const stream = (result: { current: EventStreamControls<string> | undefined }) =>
-  result.current as EventStreamControls<string>
+function mount(
+  request: EventStreamRequest | null,
+  extra: Partial<UseEventStreamOptions<string>> = {},
+) {
+  const result: Result = { current: undefined, commits: { count: 0 } }
+  const tree = (next: EventStreamRequest | null) => (
+    <Counted commits={result.commits}>
+      <Reader request={next} extra={extra} result={result} />
+    </Counted>
+  )
+  const view = render(tree(request))
+  return { result, view, rerender: (next: EventStreamRequest | null) => view.rerender(tree(next)) }
+}
+
+const stream = (result: Result) => result.current as EventStreamControls<string>
 
 it('folds every event into the state and returns the store snapshot with it', async () => {
   const { result } = mount(post({ tokens: 30 }))
   await waitFor(() => expect(stream(result).closeReason).toBe('done'))
-  expect(stream(result)).toMatchObject({ state: expectedText(30), status: 'closed', error: undefined })
+  expect(stream(result)).toMatchObject({
+    state: expectedText(30),
+    status: 'closed',
+    error: undefined,
+  })
   // meta + 30 deltas + usage + done
   expect(stream(result).events).toBe(33)
   expect(stream(result).url).toMatch(/\/streams\/[\w-]+$/)
@@ -81,18 +91,9 @@ it('reads a plain URL with GET', async () => {
 
 it('sends exactly one POST under StrictMode, whose double mount runs every effect twice', async () => {
   const request = post({ tokens: 10 })
-  let current: EventStreamControls<string> | undefined
-  function Reader() {
-    current = useEventStream(request, options)
-    return null
-  }
-  render(
-    <StrictMode>
-      <Reader />
-    </StrictMode>,
-  )
-  await waitFor(() => expect(current?.closeReason).toBe('done'))
-  expect(current?.state).toBe(expectedText(10))
+  const { latest } = renderHookCounted(() => useEventStream(request, options), { strict: true })
+  await waitFor(() => expect(latest.current.closeReason).toBe('done'))
+  expect(latest.current.state).toBe(expectedText(10))
   expect(server.requests.map(({ method }) => method)).toEqual(['POST'])
 })
 
@@ -130,4 +131,45 @@ it('commits at most once per animation frame however fast events arrive', async 
   expect(stream(result).state).toBe(expectedText(300))
   // The mount, the first published snapshot, then at most one per frame.
   expect(result.commits.count).toBeLessThanOrEqual(frames.frames + 2)
+})
+
+it('ends the stream with a typed invalid-argument error when the reducer throws', async () => {
+  const { result } = mount(post({ tokens: 5 }), {
+    reducer: (text, event) => {
+      if (event.type === 'delta' && text.length > 3) throw new Error('bug in a reducer')
+      return options.reducer(text, event)
+    },
+  })
+  await waitFor(() => expect(stream(result).closeReason).toBe('error'))
+  expect(stream(result).error).toMatchObject({ code: 'invalid-argument' })
+  expect(stream(result).state).toBe(expectedText(2))
+})
+
+describe('in a hidden tab, where animation frames do not run', () => {
+  /** Animation frames that never come, as in a background tab. */
+  const stallFrames = () => vi.spyOn(globalThis, 'requestAnimationFrame').mockReturnValue(0)
+  const setHidden = (hidden: boolean) =>
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden })
+  afterEach(() => setHidden(false))
+
+  it('keeps the state current on a timer', async () => {
+    setHidden(true)
+    stallFrames()
+    const { result } = mount(post({ tokens: 20 }))
+    await waitFor(() => expect(stream(result).closeReason).toBe('done'))
+    expect(stream(result).state).toBe(expectedText(20))
+  })
+
+  it('shows the current text the moment the tab becomes visible', async () => {
+    const frames = stallFrames()
+    const { result } = mount(post({ tokens: 20 }))
+    // The tokens arrived and asked for a frame that never comes.
+    await waitFor(() => expect(frames).toHaveBeenCalled())
+    await waitFor(() => expect(server.openConnections).toBe(0))
+    expect(stream(result).state).not.toBe(expectedText(20))
+    act(() => {
+      dispatchEvent(new Event('visibilitychange'))
+    })
+    expect(stream(result).state).toBe(expectedText(20))
+  })
 })

@@ -38,13 +38,15 @@ export interface LLMServer {
   readonly requests: SeenRequest[]
   /** Stream connections (POST or GET) open right now. */
   readonly openConnections: number
+  /** Each stream's URL, in the order the POSTs started them. */
+  readonly streams: string[]
   /** Why each producer stopped early, by stream id (`cancelled` after a DELETE). */
   readonly stopped: Map<string, unknown>
   /** Lets every producer waiting at `holdAfter` go on. */
   release(): void
   /** Destroys every open stream connection mid-flight, as a network cut does. */
   cut(): void
-  /** Accepts `Bearer <token>` for `user` (auth is on once a token was issued). */
+  /** Accepts `Bearer <token>` for `user`; from the first token on, anonymous calls get 401. */
   issueToken(token: string, user?: string): void
   revokeToken(token: string): void
   close(): Promise<void>
@@ -62,7 +64,10 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
   const requests: SeenRequest[] = []
   const connections = new Set<ServerResponse>()
   const stopped = new Map<string, unknown>()
+  const started: string[] = []
   const tokens = new Map<string, string>()
+  let authOn = false
+  let origin = ''
   let release: () => void = () => {}
   let released = new Promise<void>((resolve) => {
     release = resolve
@@ -71,18 +76,20 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
     log: createMemoryEventLog({ ttlMs: 60_000 }),
     hub: createEventHub({ keepAliveMs, retryMs: 10 }),
     principal: (request) => {
-      if (tokens.size === 0) return undefined
+      if (!authOn) return undefined
       return tokens.get(request.header('authorization')?.replace(/^Bearer /, '') ?? '')
     },
     authorize: ({ action, principal, owner }) =>
-      tokens.size === 0 || (principal !== undefined && (action === 'create' || principal === owner)),
+      !authOn || (principal !== undefined && (action === 'create' || principal === owner)),
   })
 
   const produce = async (stream: ProducerStream, req: IncomingMessage) => {
+    started.push(`${origin}/streams/${stream.id}`)
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const ask = JSON.parse(Buffer.concat(chunks).toString() || '{}') as ProduceRequest
-    const send = (event: string, data: unknown) => stream.send({ event, data: JSON.stringify(data) })
+    const send = (event: string, data: unknown) =>
+      stream.send({ event, data: JSON.stringify(data) })
     stream.signal.addEventListener('abort', () => stopped.set(stream.id, stream.signal.reason))
     await send('meta', { streamId: stream.id, model: 'test', upstream: 'loopback' })
     if (ask.prefillMs) await sleep(ask.prefillMs)
@@ -94,7 +101,11 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
     }
     await send('usage', { inputTokens: 3, outputTokens: ask.tokens })
     if (ask.fail) {
-      const error = { code: 'upstream-truncated', message: 'The upstream broke off', retryable: false }
+      const error = {
+        code: 'upstream-truncated',
+        message: 'The upstream broke off',
+        retryable: false,
+      }
       await send('error', error)
     } else await send('done', { finishReason: 'stop' })
   }
@@ -107,6 +118,11 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
       lastEventId: raw === undefined ? undefined : String(raw),
       authorization: req.headers.authorization,
     })
+    if (!req.url?.startsWith('/streams')) {
+      res.writeHead(404, { 'content-type': 'application/json' })
+      res.end('{"code":"unknown-stream","message":"No such endpoint","retryable":false}')
+      return
+    }
     if (req.method === 'POST' || req.method === 'GET') {
       connections.add(res)
       res.on('close', () => connections.delete(res))
@@ -114,11 +130,12 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
     void streams.handle(req, res, (stream) => produce(stream, req))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     origin,
     api: `${origin}/streams`,
     requests,
+    streams: started,
     get openConnections() {
       return connections.size
     },
@@ -133,6 +150,7 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
       for (const res of connections) res.destroy()
     },
     issueToken(token, user = 'user') {
+      authOn = true
       tokens.set(token, user)
     },
     revokeToken(token) {

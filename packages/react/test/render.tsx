@@ -2,7 +2,8 @@
  * Rendering helpers for the hook tests: a commit counter (React's `<Profiler>`), a frame counter
  * (the page's own animation frames), and a `fetch` that counts the body bytes it hands over.
  */
-import { Profiler, type ReactNode } from 'react'
+import { render } from '@testing-library/react'
+import { Profiler, type ReactNode, StrictMode } from 'react'
 
 export interface Commits {
   count: number
@@ -55,4 +56,30 @@ export function countingFetch() {
     },
   }
   return counter
+}
+
+/** The latest value a hook returned, read by the test between renders. */
+export interface Latest<T> {
+  readonly current: T
+  readonly commits: Commits
+}
+
+function Probe<T>({ useHook, latest }: { useHook: () => T; latest: { current: T } }) {
+  latest.current = useHook()
+  return null
+}
+
+/**
+ * Renders `useHook()` in a component (inside StrictMode when asked) and keeps what it returned.
+ * The hook runs once per render; the component shows nothing, so commits count the hook's renders.
+ */
+export function renderHookCounted<T>(useHook: () => T, { strict = false } = {}) {
+  const latest = { current: undefined as T, commits: { count: 0 } }
+  const tree = (
+    <Counted commits={latest.commits}>
+      <Probe useHook={useHook} latest={latest} />
+    </Counted>
+  )
+  const view = render(strict ? <StrictMode>{tree}</StrictMode> : tree)
+  return { latest: latest as Latest<T>, unmount: view.unmount }
 }
