@@ -1,7 +1,9 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { act, render, waitFor } from '@testing-library/react'
 import type { ServerSentEvent } from '@unbroken/client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { expectedText, type LLMServer, startLLMServer } from '../test/llm-server'
+import { expectedText, type LLMServer, startLLMServer, tokenText } from '../test/llm-server'
 import {
   type Commits,
   Counted,
@@ -172,4 +174,41 @@ describe('in a hidden tab, where animation frames do not run', () => {
     })
     expect(stream(result).state).toBe(expectedText(20))
   })
+})
+
+it('publishes a replay (Unbroken-Replay-Through) in one commit, however many reads it takes', async () => {
+  // A raw server: 2,000 logged events in 10 writes, 30 ms apart (several frames), then live ones.
+  const events = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => {
+      const id = from + i + 1
+      return `id: ${id}\nevent: delta\ndata: {"text":"${tokenText(id - 1)}"}\n\n`
+    }).join('')
+  let sendLive = () => {}
+  const live = new Promise<void>((resolve) => {
+    sendLive = resolve
+  })
+  const raw = createServer(async (_req, res) => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'unbroken-replay-through': '2000',
+    })
+    for (let chunk = 0; chunk < 10; chunk++) {
+      res.write(events(chunk * 200, chunk * 200 + 200))
+      await new Promise((resolve) => setTimeout(resolve, 30))
+    }
+    await live
+    res.end(`${events(2_000, 2_001)}id: 2002\nevent: done\ndata: {}\n\n`)
+  })
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve))
+  const { port } = raw.address() as AddressInfo
+  const { result } = mount(`http://127.0.0.1:${port}/`)
+  const before = result.commits.count
+  await waitFor(() => expect(stream(result).replayed).toBe(2_000))
+  expect(stream(result).state).toBe(expectedText(2_000))
+  expect(result.commits.count - before).toBe(1)
+  sendLive()
+  await waitFor(() => expect(stream(result).closeReason).toBe('done'))
+  expect(stream(result).state).toBe(expectedText(2_001))
+  raw.closeAllConnections()
+  raw.close()
 })

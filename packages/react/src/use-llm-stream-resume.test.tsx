@@ -165,3 +165,17 @@ it('retry after the retries ran out re-attaches by GET and keeps the text exact'
   expect(latest.current.text).toBe(expectedText(10))
   expect(methods()).toEqual(['POST', 'GET'])
 })
+
+it('lands a replay of 2,000 events after a resume in at most 2 commits', async () => {
+  const response = await fetch(server.api, { method: 'POST', body: '{"tokens":2000}' })
+  await response.text()
+  sessionStorage.setItem(
+    'unbroken:replayed',
+    JSON.stringify({ url: server.streams[0], lastEventId: '', state: { text: '', tokens: 0 } }),
+  )
+  const { latest } = chat({ id: 'replayed' })
+  const mounted = latest.commits.count
+  await waitFor(() => expect(latest.current.status).toBe('done'))
+  expect(latest.current.text).toBe(expectedText(2_000))
+  expect(latest.commits.count - mounted).toBeLessThanOrEqual(2)
+})

@@ -1,5 +1,6 @@
 import { act, waitFor } from '@testing-library/react'
 import { UnbrokenClientError } from '@unbroken/client'
+import { useEffect } from 'react'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { expectedText, type LLMServer, startLLMServer } from '../test/llm-server'
 import { renderHookCounted } from '../test/render'
@@ -24,6 +25,20 @@ function statusTrail(latest: { current: { status: LLMStatus } }) {
   }
   return { trail, record }
 }
+
+it('sends one POST from a mount effect under StrictMode, which runs the effect twice', async () => {
+  const { latest } = renderHookCounted(
+    () => {
+      const stream = useLLMStream({ api: server.api })
+      useEffect(() => stream.send({ tokens: 4 }), [stream.send])
+      return stream
+    },
+    { strict: true },
+  )
+  await waitFor(() => expect(latest.current.status).toBe('done'))
+  expect(latest.current.text).toBe(expectedText(4))
+  expect(server.requests.map(({ method }) => method)).toEqual(['POST'])
+})
 
 it('is idle before the first send, with no request made', async () => {
   const { latest } = chat()
