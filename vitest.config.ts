@@ -48,6 +48,7 @@ export default defineConfig({
       ]),
       project('@unbroken/redis', 'packages/redis'),
       project('@unbroken/e2e', 'e2e'),
+      project('@unbroken/test-kit', 'packages/test-kit'),
     ],
   },
 })
