@@ -1,7 +1,6 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { act, render, waitFor } from '@testing-library/react'
 import type { ServerSentEvent } from '@unbroken/client'
+import { listen } from '@unbroken/test-kit'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { expectedText, type LLMServer, startLLMServer, tokenText } from '../test/llm-server'
 import {
@@ -187,7 +186,7 @@ it('publishes a replay (Unbroken-Replay-Through) in one commit, however many rea
   const live = new Promise<void>((resolve) => {
     sendLive = resolve
   })
-  const raw = createServer(async (_req, res) => {
+  const raw = await listen(async (_req, res) => {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'unbroken-replay-through': '2000',
@@ -199,9 +198,7 @@ it('publishes a replay (Unbroken-Replay-Through) in one commit, however many rea
     await live
     res.end(`${events(2_000, 2_001)}id: 2002\nevent: done\ndata: {}\n\n`)
   })
-  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve))
-  const { port } = raw.address() as AddressInfo
-  const { result } = mount(`http://127.0.0.1:${port}/`)
+  const { result } = mount(`${raw.origin}/`)
   const before = result.commits.count
   await waitFor(() => expect(stream(result).replayed).toBe(2_000))
   expect(stream(result).state).toBe(expectedText(2_000))
@@ -209,6 +206,5 @@ it('publishes a replay (Unbroken-Replay-Through) in one commit, however many rea
   sendLive()
   await waitFor(() => expect(stream(result).closeReason).toBe('done'))
   expect(stream(result).state).toBe(expectedText(2_001))
-  raw.closeAllConnections()
-  raw.close()
+  await raw.close()
 })

@@ -3,14 +3,14 @@
  * resumable registry, with a producer that writes what the POST body asks for (`meta`, `delta`s,
  * `usage`, `done`), and what a test needs to see and steer from the server's side.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   createEventHub,
   createMemoryEventLog,
   createResumableStreams,
   type ProducerStream,
 } from '@unbroken/server'
+import { listen } from '@unbroken/test-kit'
 
 /** What a test POSTs: the producer writes `tokens` deltas, `pauseMs` apart. */
 export interface ProduceRequest {
@@ -67,7 +67,6 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
   const started: string[] = []
   const tokens = new Map<string, string>()
   let authOn = false
-  let origin = ''
   let release: () => void = () => {}
   let released = new Promise<void>((resolve) => {
     release = resolve
@@ -84,7 +83,7 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
   })
 
   const produce = async (stream: ProducerStream, req: IncomingMessage) => {
-    started.push(`${origin}/streams/${stream.id}`)
+    started.push(`${listening.origin}/streams/${stream.id}`)
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const ask = JSON.parse(Buffer.concat(chunks).toString() || '{}') as ProduceRequest
@@ -110,7 +109,7 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
     } else await send('done', { finishReason: 'stop' })
   }
 
-  const server = createServer((req, res) => {
+  const listening = await listen((req, res) => {
     const raw = req.headers['last-event-id']
     requests.push({
       method: req.method ?? '',
@@ -129,8 +128,7 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
     }
     void streams.handle(req, res, (stream) => produce(stream, req))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const { origin } = listening
   return {
     origin,
     api: `${origin}/streams`,
@@ -159,8 +157,7 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
     async close() {
       release()
       await streams.close()
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
+      await listening.close()
     },
   }
 }
