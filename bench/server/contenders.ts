@@ -3,7 +3,6 @@
 // Routes (any method): /tp?n=N sends N payload events as fast as backpressure allows, then done;
 // /lat?n=N one event per ms whose `created` is the send time in µs; /idle the opening, then only
 // keepalives. Every event is the payload module's chunk, JSON.stringify'd per event, with an id.
-import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import {
@@ -52,9 +51,20 @@ function everyMs(n: number, tick: (i: number) => void, end: () => void): () => v
 
 const DONE = 'event: done\ndata: {}\n\n'
 
-/** Drain raced against close: the correct way to await a raw write (the bare one can hang). */
-function drained(res: ServerResponse): Promise<unknown> {
-  return Promise.race([once(res, 'drain'), once(res, 'close')])
+/**
+ * Drain raced against close, both listeners removed after: the correct way to await a raw write
+ * (awaiting only `drain` hangs on a closed client; racing two `once()`s leaks the loser's listeners).
+ */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }
 
 /**

@@ -8,6 +8,8 @@
  * - ```ts run: also run with tsx; it must exit 0. A ```text output block right after it holds what
  *   it must print, exactly. `ts continued run` runs the example with the one it continues.
  * - ```ts fragment: a piece shown for its shape (one option, one line of a larger file); not checked.
+ * - `in=<dir>` among the flags (or alone): the example is a file of that directory, relative to the
+ *   page (a bench suite in `suites/` imports `../harness`).
  *
  * Imports resolve as in the nearest workspace package above the page (its dependencies, and the
  * `@unbroken/*` sources through the `@unbroken/source` condition). Pages outside every package (the
@@ -34,6 +36,8 @@ export interface Example {
   readonly fragment: boolean
   readonly jsx: boolean
   readonly code: string
+  /** The directory, relative to the page, that the example is a file of (`in=<dir>`). */
+  readonly within?: string | undefined
   /** For `run`: the `text output` block that follows, if any. */
   readonly output?: string | undefined
 }
@@ -68,7 +72,13 @@ export function extractExamples(markdown: string, page: string): Example[] {
   blocks.forEach((block, index) => {
     const jsx = TS_LANGUAGES[block.language]
     if (jsx === undefined) return
-    const flags = new Set(block.info.split(/\s+/).filter(Boolean))
+    const within = /(?:^|\s)in=(\S+)/.exec(block.info)?.[1]
+    const flags = new Set(
+      block.info
+        .replace(/(?:^|\s)in=\S+/, '')
+        .split(/\s+/)
+        .filter(Boolean),
+    )
     for (const flag of flags) {
       if (!FLAGS.has(flag))
         throw new Error(`${page}:${block.line - 1}: unknown example flag "${flag}"`)
@@ -83,6 +93,7 @@ export function extractExamples(markdown: string, page: string): Example[] {
       fragment: flags.has('fragment'),
       jsx,
       code: block.code,
+      within,
       output,
     })
   })
@@ -188,7 +199,7 @@ export function collectExamples(root = REPO_ROOT): PlacedFile[] {
     const page = relative(root, pagePath)
     const dir = resolutionDirOf(pagePath, root)
     return filesToCheck(extractExamples(readFileSync(pagePath, 'utf8'), page)).map((file) => ({
-      dir,
+      dir: file.example.within ? join(dirname(pagePath), file.example.within) : dir,
       file,
     }))
   })
