@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { type EventLog, type LoggedEvent, UnbrokenServerError } from '@unbroken/server'
+import { startRedisServer } from '@unbroken/test-kit'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startRedisServer } from '../test/redis-server'
 import { CLIENT_NAMES } from './connection'
 import { createRedisEventLog, type RedisEventLogOptions } from './log'
 

@@ -1,10 +1,11 @@
+import { readSse } from '@unbroken/test-kit'
 import { describe, expect, it, vi } from 'vitest'
 import { createEventHub } from './hub'
 import type { EventLog } from './log'
 import { createMemoryEventLog } from './memory-log'
 import { createResumableStreams, createStreamId } from './resumable'
 import type { ResumableStreamsOptions } from './resumable-types'
-import { cleanUpAfterEach, drivenProducer, onCleanup, readSse, setup } from './test-resumable'
+import { cleanUpAfterEach, drivenProducer, onCleanup, setup } from './test-resumable'
 
 cleanUpAfterEach()
 
