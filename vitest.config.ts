@@ -23,6 +23,7 @@ export default defineConfig({
       project('@unbroken/client', 'packages/client'),
       project('@unbroken/react', 'packages/react'),
       project('@unbroken/redis', 'packages/redis'),
+      project('@unbroken/proxy', 'apps/proxy'),
       project('@unbroken/e2e', 'e2e'),
     ],
   },
