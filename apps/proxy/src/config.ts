@@ -228,7 +228,8 @@ export function parseConfig(
       allowPositionals: false,
     }).values
   } catch (error) {
-    problems.push((error as Error).message)
+    // node's messages for these span lines; keep one problem per line.
+    problems.push((error as Error).message.replace(/\s*\n\s*/g, ' '))
   }
   const values: Record<string, unknown> = {}
   for (const [flag, spec] of Object.entries(OPTIONS) as [string, Option<unknown>][]) {

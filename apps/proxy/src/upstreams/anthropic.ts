@@ -3,9 +3,9 @@
 // end marker. `ping` may come anywhere; `error` (e.g. overloaded_error) ends the stream.
 import { ProxyError } from '../errors'
 import type { GenerationRequest, Message } from '../request'
-import { postStream, readEvents } from './http'
+import { decodeChunks, postStream, readEvents } from './http'
 import type { HttpUpstreamOptions } from './openai'
-import type { FinishReason, Upstream, UpstreamEvent } from './upstream'
+import type { FinishReason, Upstream } from './upstream'
 
 /** The API version whose streaming events this adapter reads. */
 const ANTHROPIC_VERSION = '2023-06-01'
@@ -69,84 +69,76 @@ export function createAnthropicUpstream(options: HttpUpstreamOptions): Upstream 
       let inputTokens = 0
       let outputTokens = 0
       let finish: FinishReason = 'stop'
-      for await (const events of readEvents(response, signal)) {
-        const out: UpstreamEvent[] = []
-        for (const event of events) {
-          const json = parseEvent(event.data)
-          switch (json.type ?? event.type) {
-            case 'message_start': {
-              const usage = json.message?.usage ?? {}
-              // Cached prompt tokens are still prompt tokens; the API reports them apart.
-              inputTokens =
-                (usage.input_tokens ?? 0) +
-                (usage.cache_creation_input_tokens ?? 0) +
-                (usage.cache_read_input_tokens ?? 0)
-              outputTokens = usage.output_tokens ?? 0
-              break
+      yield* decodeChunks(readEvents(response, signal), (event, out) => {
+        const json = parseEvent(event.data)
+        switch (json.type ?? event.type) {
+          case 'message_start': {
+            const usage = json.message?.usage ?? {}
+            // Cached prompt tokens are still prompt tokens; the API reports them apart.
+            inputTokens =
+              (usage.input_tokens ?? 0) +
+              (usage.cache_creation_input_tokens ?? 0) +
+              (usage.cache_read_input_tokens ?? 0)
+            outputTokens = usage.output_tokens ?? 0
+            break
+          }
+          case 'content_block_start': {
+            const block = json.content_block
+            if (block?.type === 'tool_use') {
+              toolBlocks.set(json.index ?? 0, {
+                id: block.id ?? '',
+                name: block.name ?? '',
+                json: '',
+              })
+            } else if (block?.type === 'text' && block.text) {
+              out.push({ type: 'text', text: block.text })
             }
-            case 'content_block_start': {
-              const block = json.content_block
-              if (block?.type === 'tool_use') {
-                toolBlocks.set(json.index ?? 0, {
-                  id: block.id ?? '',
-                  name: block.name ?? '',
-                  json: '',
-                })
-              } else if (block?.type === 'text' && block.text) {
-                out.push({ type: 'text', text: block.text })
-              }
-              break
-            }
-            case 'content_block_delta': {
-              const delta = json.delta
-              if (delta?.type === 'text_delta' && delta.text) {
-                out.push({ type: 'text', text: delta.text })
-              } else if (delta?.type === 'thinking_delta' && delta.thinking) {
-                out.push({ type: 'reasoning', text: delta.thinking })
-              } else if (delta?.type === 'input_json_delta') {
-                const block = toolBlocks.get(json.index ?? 0)
-                if (block) block.json += delta.partial_json ?? ''
-              }
-              break
-            }
-            case 'content_block_stop': {
+            break
+          }
+          case 'content_block_delta': {
+            const delta = json.delta
+            if (delta?.type === 'text_delta' && delta.text) {
+              out.push({ type: 'text', text: delta.text })
+            } else if (delta?.type === 'thinking_delta' && delta.thinking) {
+              out.push({ type: 'reasoning', text: delta.thinking })
+            } else if (delta?.type === 'input_json_delta') {
               const block = toolBlocks.get(json.index ?? 0)
-              if (block) {
-                // A tool with no parameters streams no input_json_delta at all: its input is {}.
-                out.push({
-                  type: 'tool-call',
-                  id: block.id,
-                  name: block.name,
-                  arguments: block.json || '{}',
-                })
-                toolBlocks.delete(json.index ?? 0)
-              }
-              break
+              if (block) block.json += delta.partial_json ?? ''
             }
-            case 'message_delta':
-              if (json.delta?.stop_reason) finish = STOP[json.delta.stop_reason] ?? 'other'
-              // Cumulative counts, not increments: the last one is the total.
-              if (json.usage?.output_tokens !== undefined) outputTokens = json.usage.output_tokens
-              break
-            case 'message_stop':
-              out.push(
-                { type: 'usage', inputTokens, outputTokens },
-                { type: 'finish', reason: finish },
-              )
-              yield out
-              return
-            case 'error': {
-              const type = json.error?.type ?? 'error'
-              throw new ProxyError(
-                'upstream-error',
-                `The upstream failed mid-stream: ${type}: ${json.error?.message ?? ''}`.trim(),
-                { retryable: TRANSIENT.has(type) },
-              )
+            break
+          }
+          case 'content_block_stop': {
+            const block = toolBlocks.get(json.index ?? 0)
+            if (block) {
+              // A tool with no parameters streams no input_json_delta at all: its input is {}.
+              const { id, name } = block
+              out.push({ type: 'tool-call', id, name, arguments: block.json || '{}' })
+              toolBlocks.delete(json.index ?? 0)
             }
+            break
+          }
+          case 'message_delta':
+            if (json.delta?.stop_reason) finish = STOP[json.delta.stop_reason] ?? 'other'
+            // Cumulative counts, not increments: the last one is the total.
+            if (json.usage?.output_tokens !== undefined) outputTokens = json.usage.output_tokens
+            break
+          case 'message_stop':
+            out.push(
+              { type: 'usage', inputTokens, outputTokens },
+              { type: 'finish', reason: finish },
+            )
+            return true
+          case 'error': {
+            const type = json.error?.type ?? 'error'
+            throw new ProxyError(
+              'upstream-error',
+              `The upstream failed mid-stream: ${type}: ${json.error?.message ?? ''}`.trim(),
+              { retryable: TRANSIENT.has(type) },
+            )
           }
         }
-        if (out.length > 0) yield out
-      }
+        return false
+      })
     },
   }
 }

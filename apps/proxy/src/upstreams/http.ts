@@ -2,6 +2,7 @@
 // codes, and reading the body as SSE events or NDJSON lines per network chunk.
 import { createEventStreamParser, type ServerSentEvent } from '@unbroken/client/parser'
 import { ProxyError } from '../errors'
+import type { UpstreamChunk, UpstreamEvent } from './upstream'
 
 /** The first bytes of an error body worth showing; the rest is usually an HTML page or a trace. */
 const SNIPPET_CHARS = 300
@@ -151,5 +152,34 @@ export async function* readLines(
     pending = lines.pop() as string
     const complete = lines.filter((line) => line.trim() !== '')
     if (complete.length > 0) yield complete
+  }
+}
+
+/**
+ * Decodes the items of each network chunk into one upstream chunk. `decode` pushes the events of
+ * one item and returns true at the end marker, after which nothing more is read. When it throws
+ * (an error frame), the events decoded before it in the same network chunk are yielded first:
+ * they reached the proxy, so they reach the log.
+ */
+export async function* decodeChunks<T>(
+  batches: AsyncIterable<readonly T[]>,
+  decode: (item: T, out: UpstreamEvent[]) => boolean,
+): AsyncGenerator<UpstreamChunk> {
+  for await (const batch of batches) {
+    const out: UpstreamEvent[] = []
+    let ended = false
+    try {
+      for (const item of batch) {
+        if (decode(item, out)) {
+          ended = true
+          break
+        }
+      }
+    } catch (error) {
+      if (out.length > 0) yield out
+      throw error
+    }
+    if (out.length > 0) yield out
+    if (ended) return
   }
 }

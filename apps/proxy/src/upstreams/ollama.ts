@@ -3,9 +3,9 @@
 // Tool calls arrive whole, with arguments as an object, sometimes only in the final line.
 import { ProxyError } from '../errors'
 import type { GenerationRequest, Message } from '../request'
-import { postStream, readLines } from './http'
+import { decodeChunks, postStream, readLines } from './http'
 import type { HttpUpstreamOptions } from './openai'
-import type { FinishReason, Upstream, UpstreamEvent } from './upstream'
+import type { FinishReason, Upstream } from './upstream'
 
 interface LineJson {
   error?: unknown
@@ -35,45 +35,38 @@ export function createOllamaUpstream(options: HttpUpstreamOptions): Upstream {
         signal,
       )
       let calls = 0
-      for await (const lines of readLines(response, signal)) {
-        const out: UpstreamEvent[] = []
-        for (const line of lines) {
-          const json = parseLine(line)
-          if (json.error !== undefined) {
-            throw new ProxyError(
-              'upstream-error',
-              `The upstream failed mid-stream: ${typeof json.error === 'string' ? json.error : JSON.stringify(json.error)}`,
-              { retryable: true },
-            )
-          }
-          const message = json.message ?? {}
-          if (message.thinking) out.push({ type: 'reasoning', text: message.thinking })
-          if (message.content) out.push({ type: 'text', text: message.content })
-          for (const call of message.tool_calls ?? []) {
-            const args = call.function?.arguments
-            out.push({
-              type: 'tool-call',
-              id: call.id ?? `call_${calls}`,
-              name: call.function?.name ?? '',
-              arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
-            })
-            calls += 1
-          }
-          if (json.done === true) {
-            out.push(
-              {
-                type: 'usage',
-                inputTokens: json.prompt_eval_count ?? 0,
-                outputTokens: json.eval_count ?? 0,
-              },
-              { type: 'finish', reason: finishOf(json.done_reason, calls > 0) },
-            )
-            yield out
-            return
-          }
+      yield* decodeChunks(readLines(response, signal), (line, out) => {
+        const json = parseLine(line)
+        if (json.error !== undefined) {
+          const detail = typeof json.error === 'string' ? json.error : JSON.stringify(json.error)
+          throw new ProxyError('upstream-error', `The upstream failed mid-stream: ${detail}`, {
+            retryable: true,
+          })
         }
-        if (out.length > 0) yield out
-      }
+        const message = json.message ?? {}
+        if (message.thinking) out.push({ type: 'reasoning', text: message.thinking })
+        if (message.content) out.push({ type: 'text', text: message.content })
+        for (const call of message.tool_calls ?? []) {
+          const args = call.function?.arguments
+          out.push({
+            type: 'tool-call',
+            id: call.id ?? `call_${calls}`,
+            name: call.function?.name ?? '',
+            arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+          })
+          calls += 1
+        }
+        if (json.done !== true) return false
+        out.push(
+          {
+            type: 'usage',
+            inputTokens: json.prompt_eval_count ?? 0,
+            outputTokens: json.eval_count ?? 0,
+          },
+          { type: 'finish', reason: finishOf(json.done_reason, calls > 0) },
+        )
+        return true
+      })
     },
   }
 }

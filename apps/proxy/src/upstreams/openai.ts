@@ -3,7 +3,7 @@
 // it after an error frame, so an error frame ends the stream first.
 import { ProxyError } from '../errors'
 import type { GenerationRequest, Message } from '../request'
-import { postStream, readEvents } from './http'
+import { decodeChunks, postStream, readEvents } from './http'
 import type { FinishReason, Upstream, UpstreamEvent } from './upstream'
 
 /** Where the upstream is and how to sign in. */
@@ -59,59 +59,51 @@ export function createOpenAIUpstream(options: HttpUpstreamOptions): Upstream {
       const calls = new Map<number, { id: string; name: string; arguments: string }>()
       const completeCalls = (out: UpstreamEvent[]) => {
         for (const [index, call] of [...calls].sort(([a], [b]) => a - b)) {
-          out.push({
-            type: 'tool-call',
-            id: call.id || `call_${index}`,
-            name: call.name,
-            arguments: call.arguments,
-          })
+          const { name, arguments: args } = call
+          out.push({ type: 'tool-call', id: call.id || `call_${index}`, name, arguments: args })
         }
         calls.clear()
       }
       let finish: FinishReason | undefined
-      for await (const events of readEvents(response, signal)) {
-        const out: UpstreamEvent[] = []
-        for (const event of events) {
-          if (event.data === '[DONE]') {
+      yield* decodeChunks(readEvents(response, signal), (event, out) => {
+        if (event.data === '[DONE]') {
+          completeCalls(out)
+          out.push({ type: 'finish', reason: finish ?? 'stop' })
+          return true
+        }
+        const json = parseChunk(event.data)
+        if (json.error !== undefined) throw inStreamError(json.error)
+        for (const choice of json.choices ?? []) {
+          const delta = choice.delta ?? {}
+          const reasoning = delta.reasoning ?? delta.reasoning_content
+          if (reasoning) out.push({ type: 'reasoning', text: reasoning })
+          if (delta.content) out.push({ type: 'text', text: delta.content })
+          for (const fragment of delta.tool_calls ?? []) {
+            const index = fragment.index ?? 0
+            const call = calls.get(index) ?? { id: '', name: '', arguments: '' }
+            call.id ||= fragment.id ?? ''
+            call.name ||= fragment.function?.name ?? ''
+            call.arguments += fragment.function?.arguments ?? ''
+            calls.set(index, call)
+          }
+          if (choice.finish_reason === 'error') {
+            // OpenRouter: a provider failed after tokens were sent; the error is on the chunk.
+            throw inStreamError(json.error ?? 'The upstream finished with an error.')
+          }
+          if (choice.finish_reason) {
+            finish = FINISH[choice.finish_reason] ?? 'other'
             completeCalls(out)
-            out.push({ type: 'finish', reason: finish ?? 'stop' })
-            yield out
-            return
-          }
-          const json = parseChunk(event.data)
-          if (json.error !== undefined) throw inStreamError(json.error)
-          for (const choice of json.choices ?? []) {
-            const delta = choice.delta ?? {}
-            const reasoning = delta.reasoning ?? delta.reasoning_content
-            if (reasoning) out.push({ type: 'reasoning', text: reasoning })
-            if (delta.content) out.push({ type: 'text', text: delta.content })
-            for (const fragment of delta.tool_calls ?? []) {
-              const index = fragment.index ?? 0
-              const call = calls.get(index) ?? { id: '', name: '', arguments: '' }
-              call.id ||= fragment.id ?? ''
-              call.name ||= fragment.function?.name ?? ''
-              call.arguments += fragment.function?.arguments ?? ''
-              calls.set(index, call)
-            }
-            if (choice.finish_reason === 'error') {
-              // OpenRouter: a provider failed after tokens were sent; the error is on the chunk.
-              throw inStreamError(json.error ?? 'The upstream finished with an error.')
-            }
-            if (choice.finish_reason) {
-              finish = FINISH[choice.finish_reason] ?? 'other'
-              completeCalls(out)
-            }
-          }
-          if (json.usage) {
-            out.push({
-              type: 'usage',
-              inputTokens: json.usage.prompt_tokens ?? 0,
-              outputTokens: json.usage.completion_tokens ?? 0,
-            })
           }
         }
-        if (out.length > 0) yield out
-      }
+        if (json.usage) {
+          out.push({
+            type: 'usage',
+            inputTokens: json.usage.prompt_tokens ?? 0,
+            outputTokens: json.usage.completion_tokens ?? 0,
+          })
+        }
+        return false
+      })
     },
   }
 }
