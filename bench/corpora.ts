@@ -1,6 +1,9 @@
 // Seeded SSE corpora for the parser benchmark, generated in memory so every run and every
 // contender sees the same bytes, cut into the same network-sized chunks.
 
+import { createRandom } from '@unbroken/test-kit'
+import { chunkFrame } from './payload'
+
 export type Corpus = {
   name: string
   /** The body, cut into chunks the way a socket delivers it. */
@@ -10,30 +13,6 @@ export type Corpus = {
   /** Event types the corpus uses, for listeners that subscribe per type (EventSource). */
   types: string[]
 }
-
-/** mulberry32: a tiny seeded PRNG, so corpora are identical across runs and machines. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-const ascii = [
-  ' the',
-  ' a',
-  ' of',
-  ' and',
-  ' to',
-  ' stream',
-  ' token',
-  ' model',
-  'ing',
-  ' is',
-  '.',
-  ',',
-]
-const wide = ['é', ' café', '你好', '🦄', ' naïve', 'ü', '—', '…', ' Straße', 'данные']
 
 /** Cuts `body` into slices of 1–16 KB, the sizes a TCP socket hands to `fetch` readers. */
 const slice = (body: Uint8Array, next: () => number): Uint8Array[] => {
@@ -53,20 +32,16 @@ const build = (
   types: string[],
   event: (next: () => number, i: number) => string,
 ): Corpus => {
-  const next = random(seed)
+  const next = createRandom(seed)
   const parts: string[] = []
   for (let i = 0; i < count; i++) parts.push(event(next, i))
   const body = new TextEncoder().encode(parts.join(''))
   return { name, chunks: slice(body, next), bytes: body.length, events: count, types }
 }
 
-/** OpenAI-style `chat.completion.chunk` events, one token each, about 10% multi-byte. */
-export const llmTokens = (count = 200_000) =>
-  build('LLM tokens', 1, count, ['message'], (next, i) => {
-    const pool = next() < 0.1 ? wide : ascii
-    const token = pool[Math.floor(next() * pool.length)]
-    return `data: {"id":"chatcmpl-${(i >> 8).toString(36)}","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${token}"}}]}\n\n`
-  })
+/** The payload module's chat-completion chunks with ids, as our server frames them. */
+export const llmTokens = (count = 100_000) =>
+  build('LLM tokens', 1, count, ['message'], (_next, i) => chunkFrame(i))
 
 /** Large events: 32 KB of JSON-ish payload each, so every event spans several chunks. */
 export const largeEvents = (count = 400) =>

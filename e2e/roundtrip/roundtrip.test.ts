@@ -84,7 +84,7 @@ describe('formatEvent → createEventStreamParser round trip', () => {
       fc.property(injected, fc.constantFrom('id', 'event'), (value, field) => {
         const attempt = () => formatEvent({ [field]: value, data: 'x' })
         expect(attempt).toThrow(UnbrokenServerError)
-        expect(attempt).toThrow(expect.objectContaining({ code: 'invalid-field' }))
+        expect(attempt).toThrow(expect.objectContaining({ code: 'invalid-argument' }))
       }),
     )
   })

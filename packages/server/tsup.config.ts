@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    express: 'src/frameworks/express.ts',
+    fastify: 'src/frameworks/fastify.ts',
+    hono: 'src/frameworks/hono.ts',
+    next: 'src/frameworks/next.ts',
+  },
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -22,6 +22,17 @@ describe('createStore', () => {
     expect(Object.isFrozen(store.get())).toBe(true)
   })
 
+  it('keeps the same snapshot and notifies nobody when a set changes nothing', () => {
+    const store = createStore('http://127.0.0.1/', '7')
+    const listener = vi.fn()
+    store.subscribe(listener)
+    const before = store.get()
+    store.set({ status: 'connecting', lastEventId: '7', events: 0 })
+    store.set({})
+    expect(store.get()).toBe(before)
+    expect(listener).not.toHaveBeenCalled()
+  })
+
   it('notifies subscribers until they unsubscribe', () => {
     const store = createStore('http://127.0.0.1/', '')
     const listener = vi.fn()

@@ -20,8 +20,15 @@ export const createStore = (url: string, lastEventId: string) => {
   const listeners = new Set<() => void>()
   return {
     get: () => snapshot,
-    /** Replaces the snapshot (a new frozen object) and tells every listener. */
+    /**
+     * Replaces the snapshot (a new frozen object) and tells every listener, unless no field
+     * changes: then the snapshot stays the same object, so `useSyncExternalStore` renders nothing.
+     */
     set(patch: Partial<EventStreamSnapshot>) {
+      const same = Object.entries(patch).every(
+        ([key, value]) => value === snapshot[key as keyof EventStreamSnapshot],
+      )
+      if (same) return
       snapshot = Object.freeze({ ...snapshot, ...patch })
       for (const listener of listeners) {
         try {

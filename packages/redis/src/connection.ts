@@ -1,5 +1,5 @@
+import { UnbrokenServerError } from '@unbroken/server'
 import { createClient } from 'redis'
-import { RedisEventLogError } from './errors'
 
 /** The node-redis client type this package talks to (RESP2 replies, default modules). */
 export type RedisConnection = ReturnType<typeof createClient>
@@ -107,9 +107,11 @@ function requireRedis7(info: string): void {
   const major = Number(version?.split('.')[0])
   // A server that reports no version (a proxy) is given the benefit of the doubt.
   if (version === undefined || !(major < 7)) return
-  throw new RedisEventLogError(
-    'unsupported-redis',
-    `Redis ${version} is too old: @unbroken/redis needs Redis 7.0 or later (for XADD key 0-*).`,
+  // Not retryable: no later attempt fixes the server's version. onError shows the message.
+  throw new UnbrokenServerError(
+    'log-unavailable',
+    `The event log cannot run on Redis ${version}: it needs Redis 7.0 or later (for XADD key 0-*).`,
+    { retryable: false },
   )
 }
 
@@ -126,10 +128,10 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /** Every Redis-side failure is `log-unavailable` (retryable); the log's own errors pass through. */
-export function toLogError(error: unknown): RedisEventLogError {
-  if (error instanceof RedisEventLogError) return error
-  const reason = error instanceof Error ? error.message : String(error)
-  return new RedisEventLogError('log-unavailable', `Redis is unavailable: ${reason}`, {
+export function toLogError(error: unknown): UnbrokenServerError {
+  if (UnbrokenServerError.isInstance(error)) return error
+  // The client reads the message; Redis's own words stay in `cause`, for `onError`.
+  return new UnbrokenServerError('log-unavailable', 'The event log is unavailable; try again.', {
     cause: error,
   })
 }

@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '@unbroken/server'
-import { streamError } from './errors'
+import { stateError } from './errors'
 
 /**
  * Stream entries are events (`d` = data, `e` = event type when set) or markers (`c`): `open` is
@@ -12,11 +12,7 @@ export type Entry =
   | { readonly kind: 'end' }
 
 /** Decodes one entry, or throws the error its terminal marker stands for. */
-export function decodeEntry(
-  streamId: string,
-  id: string,
-  message: Readonly<Record<string, string>>,
-): Entry {
+export function decodeEntry(id: string, message: Readonly<Record<string, string>>): Entry {
   const data = message.d
   if (data !== undefined) {
     const event = message.e
@@ -28,9 +24,9 @@ export function decodeEntry(
     case 'complete':
       return { kind: 'end' }
     case 'lost':
-      throw streamError(streamId, 'lost')
+      throw stateError('lost')
     default:
-      throw streamError(streamId, 'failed')
+      throw stateError('failed')
   }
 }
 

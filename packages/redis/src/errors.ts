@@ -1,67 +1,40 @@
-import type { EventLogErrorCode } from '@unbroken/server'
+import { UnbrokenServerError } from '@unbroken/server'
 
 /**
- * Why a Redis event-log operation failed: the shared `EventLog` codes, plus misuse at creation
- * (`invalid-option`) and a server older than Redis 7.0 (`unsupported-redis`, on first use).
+ * The error a stream's state stands for: `unknown-stream` or a status from meta (`complete`,
+ * `lost`, `failed`) as the scripts report it, or what the tail saw (`vanished`: its keys are gone
+ * from Redis; `unreachable`: Redis stopped answering). One place, so that producers and readers on
+ * every instance tell clients the same thing.
  */
-export type RedisEventLogErrorCode = EventLogErrorCode | 'invalid-option' | 'unsupported-redis'
-
-/**
- * The one error class of `@unbroken/redis`. Its `code` is the `EventLogErrorCode` the server
- * branches on; `retryable` says whether the same request may succeed later (Redis came back).
- */
-export class RedisEventLogError extends Error {
-  override readonly name = 'RedisEventLogError'
-  readonly code: RedisEventLogErrorCode
-  readonly retryable: boolean
-
-  constructor(code: RedisEventLogErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-    this.retryable = code === 'log-unavailable'
-  }
-}
-
-/**
- * Why a stream refused an operation or ended a read: a status from meta, its terminal marker,
- * or what the tail saw (`vanished`: its keys are gone; `unreachable`: Redis stopped answering).
- */
-export type StreamTrouble =
-  | 'unknown-stream'
-  | 'complete'
-  | 'lost'
-  | 'failed'
-  | 'vanished'
-  | 'unreachable'
-
-/** The one error each trouble surfaces as, so producers and readers on any instance agree. */
-export function streamError(streamId: string, trouble: StreamTrouble): RedisEventLogError {
-  const stream = `Stream "${streamId}"`
-  switch (trouble) {
+export function stateError(state: string): UnbrokenServerError {
+  switch (state) {
     case 'unknown-stream':
-      return new RedisEventLogError('unknown-stream', `No stream "${streamId}" (or it expired).`)
+      return new UnbrokenServerError('unknown-stream', 'No such stream; it may have expired.')
     case 'complete':
-      return new RedisEventLogError('stream-complete', `${stream} is complete.`)
+      return new UnbrokenServerError('stream-complete', 'This stream has already ended.')
     case 'lost':
-      return new RedisEventLogError(
+      return new UnbrokenServerError(
         'producer-lost',
-        `The producer of stream "${streamId}" stopped heartbeating (its process died); start a new stream.`,
+        'The server producing this stream stopped before it finished; start a new stream.',
       )
     case 'failed':
-      return new RedisEventLogError(
+      // Final: the marker is the stream's last word, so a resume would only replay it.
+      return new UnbrokenServerError(
         'log-unavailable',
-        `${stream} ended because Redis was unreachable while it was produced; start a new stream.`,
-      )
-    case 'vanished':
-      // Retryable like every Redis failure: the client's resume then gets a definite 404.
-      return new RedisEventLogError(
-        'log-unavailable',
-        `${stream} vanished from Redis (a restart without persistence, an eviction or a flush).`,
+        'This stream broke off when its event log became unreachable; start a new stream.',
+        { retryable: false },
       )
     case 'unreachable':
-      return new RedisEventLogError(
+      return new UnbrokenServerError(
         'log-unavailable',
-        `Redis stopped answering while stream "${streamId}" was read; resume with Last-Event-ID.`,
+        'The event log stopped answering; resume in a moment.',
+      )
+    default:
+      // `vanished` (a restart without persistence, an eviction, a flush): the resume then gets a
+      // definite 404, or the stream if only this instance's view was stale.
+      return new UnbrokenServerError(
+        'log-unavailable',
+        'The event log lost track of this stream; resume to find out whether it still exists.',
       )
   }
 }

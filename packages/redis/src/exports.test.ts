@@ -4,7 +4,6 @@ it('exports exactly the documented surface', async () => {
   expect(Object.keys(await import('./index')).sort()).toMatchInlineSnapshot(`
     [
       "REDIS_LOG_DEFAULTS",
-      "RedisEventLogError",
       "createRedisEventLog",
     ]
   `)

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import type { EventInput, EventLog, StreamInfo } from '@unbroken/server'
+import {
+  type EventInput,
+  type EventLog,
+  type StreamInfo,
+  UnbrokenServerError,
+} from '@unbroken/server'
 import {
   type Connections,
   createConnections,
@@ -8,7 +13,7 @@ import {
   toLogError,
 } from './connection'
 import { eventBytes } from './entries'
-import { RedisEventLogError, type StreamTrouble, streamError } from './errors'
+import { stateError } from './errors'
 import { createKeys, streamKeys } from './keys'
 import { createOwnership } from './ownership'
 import { readStream } from './reader'
@@ -58,7 +63,7 @@ const MAX_BUFFERED = 5_000
  */
 export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
   if (!options.client && !options.url) {
-    throw new RedisEventLogError('invalid-option', 'Pass `client` (node-redis v5) or `url`.')
+    throw new UnbrokenServerError('invalid-argument', 'Pass `client` (node-redis v5) or `url`.')
   }
   const keyPrefix = options.keyPrefix ?? REDIS_LOG_DEFAULTS.keyPrefix
   const maxEvents = positive('maxEvents', options.maxEvents ?? REDIS_LOG_DEFAULTS.maxEvents)
@@ -84,7 +89,8 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
 
   /** Runs a Redis operation: `log-unavailable` after close or when Redis cannot be reached. */
   const guard = async <T>(work: (client: RedisConnection) => Promise<T>): Promise<T> => {
-    if (closed) throw new RedisEventLogError('log-unavailable', 'The event log was closed.')
+    if (closed)
+      throw new UnbrokenServerError('log-unavailable', 'The event log was closed; try again.')
     try {
       return await work(await connections.command())
     } catch (error) {
@@ -159,7 +165,7 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         ]),
       )
       if (result === 'stream-exists') {
-        throw new RedisEventLogError('stream-exists', `Stream "${streamId}" already exists.`)
+        throw new UnbrokenServerError('stream-exists', `Stream "${streamId}" already exists.`)
       }
       ownership.own(streamId)
       // The owner's tail must run to receive cancel requests from other instances.
@@ -168,10 +174,10 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
 
     async append(streamId, input: EventInput) {
       const fault = ownership.fault(streamId)
-      if (fault) throw streamError(streamId, fault)
+      if (fault) throw stateError(fault)
       const size = eventBytes(input.data, input.event)
       if (size > maxBytes) {
-        throw new RedisEventLogError(
+        throw new UnbrokenServerError(
           'stream-too-large',
           `An event of ${size} bytes exceeds maxBytes (${maxBytes}); split it or raise maxBytes.`,
         )
@@ -204,22 +210,22 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         // Created here and never ended, yet gone: Redis lost it. Say so, rather than tell the
         // producer that made it "no such stream"; its readers are ended too.
         ownership.fail(streamId, 'vanished')
-        throw streamError(streamId, 'vanished')
+        throw stateError('vanished')
       }
-      throw streamError(streamId, result as StreamTrouble)
+      throw stateError(result)
     },
 
     async complete(streamId) {
       const fault = ownership.fault(streamId)
       // A failed stream is released once its `failed` marker is written; a vanished one now.
       if (fault === 'vanished') ownership.release(streamId)
-      if (fault) throw streamError(streamId, fault)
+      if (fault) throw stateError(fault)
       const result = await end(streamId, 'complete')
       if (result === 'ended' || result === 'complete') {
         ownership.release(streamId)
         return
       }
-      throw streamError(streamId, result as StreamTrouble)
+      throw stateError(result)
     },
 
     async info(streamId): Promise<StreamInfo | undefined> {
@@ -258,7 +264,7 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       const owner = await guard((client) =>
         runScript(client, 'CANCEL', streamKeys(keys, streamId), [String(leaseMs + ttlMs)]),
       )
-      if (owner === 'unknown-stream') throw streamError(streamId, owner)
+      if (owner === 'unknown-stream') throw stateError(owner)
       if (owner === '') return
       ownership.fireCancel(streamId)
       if (owner !== instanceId) await mail(owner, { cancel: streamId })
@@ -304,7 +310,7 @@ function guardedReader(
 
 function positive(name: string, value: number): number {
   if (!(value > 0) || !Number.isFinite(value)) {
-    throw new RedisEventLogError('invalid-option', `${name} must be a positive number.`)
+    throw new UnbrokenServerError('invalid-argument', `${name} must be a positive number.`)
   }
   return value
 }

@@ -1,6 +1,7 @@
 import type { EventLogReadOptions, LoggedEvent } from '@unbroken/server'
+import { UnbrokenServerError } from '@unbroken/server'
 import { decodeEntry, eventBytes } from './entries'
-import { RedisEventLogError, streamError } from './errors'
+import { stateError } from './errors'
 import { idOf, seqOf } from './ids'
 import type { Keys } from './keys'
 import type { Tail, TailBatch, TailEntry, TailSubscription } from './tail'
@@ -54,7 +55,7 @@ export async function* readStream(
   const { after, signal } = options
   const key = keys.stream(streamId)
   const start = after === undefined ? undefined : seqOf(after)
-  if (after !== undefined && start === undefined) throw notIssued(streamId, after)
+  if (after !== undefined && start === undefined) throw notIssued()
 
   const [status, page, headField, newest] = await Promise.all([
     client.hGet(keys.meta(streamId), 'status'),
@@ -62,15 +63,15 @@ export async function* readStream(
     client.hGet(keys.meta(streamId), 'head'),
     client.xRevRange(key, '+', '-', { COUNT: 1 }),
   ])
-  if (status === null || status === undefined) throw streamError(streamId, 'unknown-stream')
+  if (status === null || status === undefined) throw stateError('unknown-stream')
   const newestSeq = newest[0] ? (seqOf(newest[0].id) ?? 0) : 0
-  if (start !== undefined && start > newestSeq) throw notIssued(streamId, String(after))
+  if (start !== undefined && start > newestSeq) throw notIssued()
   const head = Number(headField ?? 1)
-  if (start !== undefined && start + 1 < head) throw expired(streamId, idOf(start))
+  if (start !== undefined && start + 1 < head) throw expired()
   let batch: readonly TailEntry[] = kept(toEntries(page), head)
   const first = batch[0]
   let cursor = start ?? (first ? first.seq - 1 : page.length > 0 ? head - 1 : 0)
-  if (first && first.seq !== cursor + 1) throw expired(streamId, idOf(cursor))
+  if (first && first.seq !== cursor + 1) throw expired()
   if (signal?.aborted) return
 
   let pulling = page.length === pageSize
@@ -83,9 +84,9 @@ export async function* readStream(
   try {
     while (true) {
       for (const entry of batch) {
-        if (entry.seq !== cursor + 1) throw expired(streamId, idOf(cursor))
+        if (entry.seq !== cursor + 1) throw expired()
         cursor = entry.seq
-        const decoded = decodeEntry(streamId, entry.id, entry.message)
+        const decoded = decodeEntry(entry.id, entry.message)
         if (decoded.kind === 'end') return
         if (decoded.kind === 'event') {
           yield decoded.event
@@ -97,7 +98,7 @@ export async function* readStream(
           client.xRange(key, `(${idOf(cursor)}`, '+', { COUNT: pageSize }),
           client.hGet(keys.meta(streamId), 'head'),
         ])
-        batch = overtaken(streamId, cursor, toEntries(next), Number(field ?? 1))
+        batch = overtaken(toEntries(next), Number(field ?? 1))
         pulling = next.length === pageSize
         continue
       }
@@ -106,10 +107,9 @@ export async function* readStream(
       const delivery = await subscription.take(signal)
       if (delivery === 'aborted') return
       if (delivery === 'closed') {
-        throw new RedisEventLogError('log-unavailable', 'The event log was closed.')
+        throw new UnbrokenServerError('log-unavailable', 'The event log was closed; try again.')
       }
-      if (delivery === 'vanished' || delivery === 'unreachable')
-        throw streamError(streamId, delivery)
+      if (delivery === 'vanished' || delivery === 'unreachable') throw stateError(delivery)
       if (delivery === 'evicted') {
         subscription.close()
         subscription = undefined
@@ -120,7 +120,7 @@ export async function* readStream(
         if (delivery.truncated) {
           floor = Math.max(floor, Number((await client.hGet(keys.meta(streamId), 'head')) ?? 1))
         }
-        batch = overtaken(streamId, cursor, delivery, floor)
+        batch = overtaken(delivery, floor)
       }
     }
   } finally {
@@ -141,14 +141,9 @@ function kept(entries: readonly TailEntry[], head: number): readonly TailEntry[]
 }
 
 /** Entries continuing `cursor`; `cursor-expired` when the logical start has passed it. */
-function overtaken(
-  streamId: string,
-  cursor: number,
-  entries: readonly TailEntry[],
-  head: number,
-): readonly TailEntry[] {
+function overtaken(entries: readonly TailEntry[], head: number): readonly TailEntry[] {
   const first = entries[0]
-  if (first && first.seq < head) throw expired(streamId, idOf(cursor))
+  if (first && first.seq < head) throw expired()
   return entries
 }
 
@@ -171,16 +166,16 @@ function headOf(entries: TailBatch, maxEvents: number, maxBytes: number): number
   return anchor === undefined ? 0 : anchor - maxEvents + 1
 }
 
-function notIssued(streamId: string, after: string): RedisEventLogError {
-  return new RedisEventLogError(
+function notIssued(): UnbrokenServerError {
+  return new UnbrokenServerError(
     'cursor-expired',
-    `Cursor "${after}" was not issued by stream "${streamId}"; start a new stream.`,
+    'This Last-Event-ID was not issued by this stream; start a new stream.',
   )
 }
 
-function expired(streamId: string, after: string): RedisEventLogError {
-  return new RedisEventLogError(
+function expired(): UnbrokenServerError {
+  return new UnbrokenServerError(
     'cursor-expired',
-    `Cursor "${after}" of stream "${streamId}" is older than the events kept; start a new stream.`,
+    'The events after this Last-Event-ID are no longer kept; start a new stream.',
   )
 }

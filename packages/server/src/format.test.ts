@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { UnbrokenServerError } from './errors'
-import { createErrorPayload, formatErrorData, formatEvent } from './format'
+import { formatEvent } from './format'
 import type { SseFields } from './types'
 
 // The conformance table: input fields → exact wire bytes. The client's table in docs/protocol.md
@@ -57,13 +57,13 @@ const conformance: ReadonlyArray<readonly [string, SseFields, string]> = [
 ]
 
 const refused: ReadonlyArray<readonly [string, SseFields, string]> = [
-  ['LF in event', { event: 'a\ndata: injected', data: 'x' }, 'invalid-field'],
-  ['CR in event', { event: 'a\rb', data: 'x' }, 'invalid-field'],
-  ['CRLF in event', { event: 'a\r\nb', data: 'x' }, 'invalid-field'],
-  ['NUL in event', { event: 'a\0', data: 'x' }, 'invalid-field'],
-  ['LF in id', { id: '1\ndata: evil', data: 'x' }, 'invalid-field'],
-  ['CR in id', { id: '1\r', data: 'x' }, 'invalid-field'],
-  ['NUL in id', { id: '1\0', data: 'x' }, 'invalid-field'],
+  ['LF in event', { event: 'a\ndata: injected', data: 'x' }, 'invalid-argument'],
+  ['CR in event', { event: 'a\rb', data: 'x' }, 'invalid-argument'],
+  ['CRLF in event', { event: 'a\r\nb', data: 'x' }, 'invalid-argument'],
+  ['NUL in event', { event: 'a\0', data: 'x' }, 'invalid-argument'],
+  ['LF in id', { id: '1\ndata: evil', data: 'x' }, 'invalid-argument'],
+  ['CR in id', { id: '1\r', data: 'x' }, 'invalid-argument'],
+  ['NUL in id', { id: '1\0', data: 'x' }, 'invalid-argument'],
   ['negative retry', { retry: -1 }, 'invalid-argument'],
   ['fractional retry', { retry: 1.5 }, 'invalid-argument'],
   ['NaN retry', { retry: Number.NaN }, 'invalid-argument'],
@@ -160,52 +160,6 @@ describe('formatEvent round trip', () => {
         const event = formatEvent({ id: '1', event: 'delta', data })
         expect(parse(formatEvent({ comment, retry }) + event)).toEqual(parse(event))
       }),
-    )
-  })
-})
-
-describe('createErrorPayload', () => {
-  it('masks the message of an unexpected exception', () => {
-    expect(createErrorPayload(new Error('password=hunter2'))).toEqual({
-      code: 'internal-error',
-      message: 'The stream failed unexpectedly.',
-      retryable: false,
-    })
-  })
-
-  it('exposes the message when asked', () => {
-    expect(createErrorPayload(new Error('upstream 500'), { expose: true }).message).toBe(
-      'upstream 500',
-    )
-  })
-
-  it('passes an UnbrokenServerError through with its code', () => {
-    expect(createErrorPayload(new UnbrokenServerError('log-unavailable', 'redis down'))).toEqual({
-      code: 'log-unavailable',
-      message: 'redis down',
-      retryable: true,
-    })
-  })
-
-  it('passes a payload-shaped object through, keeping retryAfterMs', () => {
-    const payload = {
-      code: 'rate-limited',
-      message: 'slow down',
-      retryable: true,
-      retryAfterMs: 500,
-      extra: 1,
-    }
-    expect(createErrorPayload(payload)).toEqual({
-      code: 'rate-limited',
-      message: 'slow down',
-      retryable: true,
-      retryAfterMs: 500,
-    })
-  })
-
-  it('formats the payload as the JSON data line', () => {
-    expect(formatErrorData('boom')).toMatchInlineSnapshot(
-      `"{"code":"internal-error","message":"The stream failed unexpectedly.","retryable":false}"`,
     )
   })
 })

@@ -1,5 +1,5 @@
 import { UnbrokenServerError } from './errors'
-import type { ErrorPayload, SseFields } from './types'
+import type { SseFields } from './types'
 
 // WHATWG HTML "server-sent events" §9.2.6: a line ends at CRLF, lone CR or lone LF, so all three must
 // start a new `data:`/comment line, and `id`/`event` must contain none of them. NUL is refused too:
@@ -11,7 +11,7 @@ const FORBIDDEN_IN_FIELD = /[\r\n\0]/
  * Serialises one SSE block: comment lines, `retry`, `id`, `event`, `data` lines, blank line. A block
  * of only comment and `retry` lines gets no blank line: it has nothing to dispatch, and some clients
  * (`@microsoft/fetch-event-source`) dispatch every blank line as a message, even an empty one.
- * Throws `UnbrokenServerError` (`invalid-field`/`invalid-argument`) instead of writing a block a
+ * Throws `UnbrokenServerError` (`invalid-argument`) instead of writing a block a
  * client would parse differently from what was meant.
  */
 export function formatEvent(fields: SseFields): string {
@@ -50,7 +50,7 @@ function formatField(name: 'id' | 'event', value: string | number): string {
   const text = typeof value === 'number' ? String(value) : value
   if (typeof text !== 'string' || FORBIDDEN_IN_FIELD.test(text)) {
     throw new UnbrokenServerError(
-      'invalid-field',
+      'invalid-argument',
       `${name} must be a string without CR, LF or NUL (they would inject SSE fields): ${JSON.stringify(value)}`,
     )
   }
@@ -67,50 +67,4 @@ function formatLines(prefix: string, text: string): string {
   for (const line of text.split(LINE_BREAK))
     out += line === '' ? `${prefix}\n` : `${prefix} ${line}\n`
   return out
-}
-
-/** Options of `formatErrorData`. */
-export interface FormatErrorOptions {
-  /** Put an unexpected error's own message on the wire. Default false (masked). */
-  readonly expose?: boolean | undefined
-}
-
-/**
- * The `ErrorPayload` for `event: error`. An `UnbrokenServerError` or an object already shaped like
- * `ErrorPayload` is passed through; anything else is unexpected, and its message is masked unless
- * `expose` is set, because exception text can leak secrets, paths or prompts to the client.
- */
-export function createErrorPayload(error: unknown, options?: FormatErrorOptions): ErrorPayload {
-  if (error instanceof UnbrokenServerError) {
-    return { code: error.code, message: error.message, retryable: error.retryable }
-  }
-  if (isErrorPayload(error)) {
-    const { code, message, retryable, retryAfterMs } = error
-    return retryAfterMs === undefined
-      ? { code, message, retryable }
-      : { code, message, retryable, retryAfterMs }
-  }
-  const message =
-    options?.expose === true
-      ? error instanceof Error
-        ? error.message
-        : String(error)
-      : 'The stream failed unexpectedly.'
-  return { code: 'internal-error', message, retryable: false }
-}
-
-/** `createErrorPayload` as the JSON data line of an `event: error`, e.g. to append to an event log. */
-export function formatErrorData(error: unknown, options?: FormatErrorOptions): string {
-  return JSON.stringify(createErrorPayload(error, options))
-}
-
-function isErrorPayload(value: unknown): value is ErrorPayload {
-  if (typeof value !== 'object' || value === null) return false
-  const v = value as Record<string, unknown>
-  return (
-    typeof v.code === 'string' &&
-    typeof v.message === 'string' &&
-    typeof v.retryable === 'boolean' &&
-    (v.retryAfterMs === undefined || typeof v.retryAfterMs === 'number')
-  )
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
 import { connectNonReading, listen, openStream, parseEvents, type TestServer } from './test-helpers'
 import type { EventHub, EventWriter, MetricsChange, SendOutcome } from './types'
+import { StreamWriter } from './writer'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -85,6 +86,7 @@ describe('hub', () => {
     const { writer } = hub.web(
       new Request('http://localhost/s', { headers: { 'Last-Event-ID': '3' } }),
     )
+    if (!(writer instanceof StreamWriter)) throw new Error('the hub hands out StreamWriters')
     writer.recordResume()
     writer.recordResume()
     writer.recordReplayed(4)
@@ -103,6 +105,7 @@ describe('hub', () => {
       )
     })
     const { writer, response } = hub.web(new Request('http://localhost/s'))
+    if (!(writer instanceof StreamWriter)) throw new Error('the hub hands out StreamWriters')
     writer.recordResume()
     void writer.end()
     await response.text()

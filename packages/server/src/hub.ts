@@ -35,15 +35,13 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   }
 
   function admit(): void {
-    if (closing)
-      throw new UnbrokenServerError(
-        'shutting-down',
-        'The hub is shutting down; answer 503 and let the client retry.',
-      )
+    if (closing) {
+      throw new UnbrokenServerError('shutting-down', 'The server is shutting down; try again.')
+    }
     if (open.size >= maxStreams) {
       throw new UnbrokenServerError(
         'stream-limit',
-        `At most ${maxStreams} streams may be open; answer 503 with Retry-After.`,
+        'The server has too many open streams; try again shortly.',
       )
     }
   }

@@ -2,10 +2,9 @@
 // export list is snapshotted in exports.test.ts so that any change to it shows in review.
 
 // Framing and errors
-export type { ServerErrorCode } from './errors'
-export { UnbrokenServerError } from './errors'
-export type { FormatErrorOptions } from './format'
-export { createErrorPayload, formatErrorData, formatEvent } from './format'
+export type { FormatErrorOptions, ServerErrorCode, ServerErrorOptions } from './errors'
+export { createErrorPayload, formatErrorData, UnbrokenServerError } from './errors'
+export { formatEvent } from './format'
 // The writer and its hub (keepalive, metrics, shutdown)
 export { createEventHub } from './hub'
 // Event log and resumable streams
@@ -27,10 +26,12 @@ export type {
   AuthorizeContext,
   ResumableStreams,
   ResumableStreamsOptions,
+  RouteOptions,
   StartedStream,
   StartOptions,
   StreamAction,
 } from './resumable-types'
+export { getSharedResumableStreams } from './shared-registry'
 export type {
   CloseAllOptions,
   DisconnectReason,

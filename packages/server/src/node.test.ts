@@ -181,7 +181,7 @@ describe('node writer: sending', () => {
       await writer.end()
     })
     const body = await (await openStream(url)).ended()
-    expect(thrown).toMatchObject({ code: 'invalid-field' })
+    expect(thrown).toMatchObject({ code: 'invalid-argument' })
     expect(body).not.toContain('injected')
     expect(parseEvents(body).map((e) => e.data)).toEqual(['after', '{}'])
   })

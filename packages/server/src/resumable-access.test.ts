@@ -61,6 +61,20 @@ describe('CORS and ids', () => {
     await response.body?.cancel()
   })
 
+  it('allows the headers of agreement A5 plus allowHeaders, and exposes the replay boundary', async () => {
+    const { url } = await setup(drivenProducer().producer, {
+      allowOrigin: '*',
+      allowHeaders: ['X-Request-Id'],
+    })
+    const preflight = await fetch(url('/streams'), { method: 'OPTIONS' })
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(
+      'Last-Event-ID, Idempotency-Key, Content-Type, Authorization, X-Request-Id',
+    )
+    expect(preflight.headers.get('access-control-expose-headers')).toBe(
+      'Content-Location, Retry-After, Unbroken-Replay-Through',
+    )
+  })
+
   it('makes 128-bit base64url stream ids', () => {
     const ids = Array.from({ length: 200 }, createStreamId)
     expect(new Set(ids).size).toBe(200)
@@ -151,21 +165,18 @@ describe('attaching to streams in the log', () => {
 })
 
 describe('failures', () => {
-  class ForeignLogError extends Error {
-    readonly code = 'log-unavailable'
-    readonly retryable: boolean | undefined
-    constructor(message: string, retryable?: boolean) {
-      super(message)
-      this.retryable = retryable
-    }
+  // Another copy of this package, as a bundled or duplicated `@unbroken/redis` would bring along:
+  // its errors are not `instanceof` ours, yet they are the same contract.
+  const foreign = async (message: string, retryable?: boolean) => {
+    vi.resetModules()
+    const copy = await import('./errors')
+    return new copy.UnbrokenServerError('log-unavailable', message, { retryable })
   }
 
-  it('answers 503 with Retry-After when the log rejects with its own error class', async () => {
+  it('answers 503 with Retry-After when the log rejects with the error class of another copy', async () => {
+    const error = await foreign('The event log is unavailable; try again.')
     const inner = createMemoryEventLog()
-    const log: EventLog = {
-      ...inner,
-      info: () => Promise.reject(new ForeignLogError('Redis is down.')),
-    }
+    const log: EventLog = { ...inner, info: () => Promise.reject(error) }
     const { url } = await setup(undefined, { log })
     const response = await fetch(url(`/streams/${createStreamId()}`))
     expect(response.status).toBe(503)
@@ -174,24 +185,35 @@ describe('failures', () => {
   })
 
   it("answers with the log error's own retryable: false", async () => {
+    const error = await foreign('Gone for good.', false)
     const inner = createMemoryEventLog()
-    const log: EventLog = {
-      ...inner,
-      info: () => Promise.reject(new ForeignLogError('Gone for good.', false)),
-    }
+    const log: EventLog = { ...inner, info: () => Promise.reject(error) }
     const { url } = await setup(undefined, { log })
     const response = await fetch(url(`/streams/${createStreamId()}`))
     expect(await response.json()).toMatchObject({ code: 'log-unavailable', retryable: false })
   })
 
+  it('answers 500 masked, and reports it, when a log rejects with an error of its own making', async () => {
+    const onError = vi.fn()
+    const bug = Object.assign(new Error('ECONNREFUSED 10.0.0.7:6379'), { code: 'log-unavailable' })
+    const inner = createMemoryEventLog()
+    const log: EventLog = { ...inner, info: () => Promise.reject(bug) }
+    const { url } = await setup(undefined, { log, onError })
+    const response = await fetch(url(`/streams/${createStreamId()}`))
+    expect(response.status).toBe(500)
+    expect(JSON.stringify(await response.json())).not.toContain('10.0.0.7')
+    expect(onError).toHaveBeenCalledWith(bug, undefined)
+  })
+
   it('ends a connection with a retryable error when the log fails mid-tail', async () => {
+    const error = await foreign('The event log stopped answering; resume in a moment.')
     const inner = createMemoryEventLog()
     const log: EventLog = {
       ...inner,
       async *read(streamId, readOptions) {
         for await (const event of inner.read(streamId, readOptions)) {
           yield event
-          throw new ForeignLogError('Redis connection lost.')
+          throw error
         }
       },
     }
@@ -208,13 +230,14 @@ describe('failures', () => {
   })
 
   it("keeps a log error's own retryable: false (a stream that failed for good)", async () => {
+    const error = await foreign('This stream broke off; start a new stream.', false)
     const inner = createMemoryEventLog()
     const log: EventLog = {
       ...inner,
       async *read(streamId, readOptions) {
         for await (const event of inner.read(streamId, readOptions)) {
           yield event
-          throw new ForeignLogError('Its writes were lost; start a new stream.', false)
+          throw error
         }
       },
     }

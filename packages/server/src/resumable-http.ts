@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { type ServerErrorCode, UnbrokenServerError } from './errors'
+import { statusOf } from './errors'
 import type {
   ErrorPayload,
   EventHub,
@@ -21,6 +21,8 @@ export interface StreamRequest {
 
 /** One request/response pair, so the registry's routing is written once for Node and Fetch. */
 export interface Exchange extends StreamRequest {
+  /** The prefix a router stripped or mounted the registry under (`''` for none); `url` keeps it. */
+  readonly mountPath: string
   /** Answers without a stream (errors, cancel, preflight). */
   reply(status: number, headers: Record<string, string>, body?: string): void
   /** Opens the SSE response through the hub (status and headers go out at once). */
@@ -30,10 +32,33 @@ export interface Exchange extends StreamRequest {
 // Any absolute base works: only the path and query of a Node request URL are used.
 const BASE = 'http://localhost'
 
-export function nodeExchange(hub: EventHub, req: NodeRequest, res: NodeResponse): Exchange {
+/**
+ * Express and Connect strip a mount's prefix from `req.url` and keep the client's URL in
+ * `originalUrl`; the difference between their paths is the mount.
+ */
+export function mountedUrl(req: NodeRequest): { url: URL; mountPath: string } {
+  const routed = new URL(req.url ?? '/', BASE)
+  const original = (req as { originalUrl?: unknown }).originalUrl
+  if (typeof original !== 'string' || original === req.url) return { url: routed, mountPath: '' }
+  const url = new URL(original, BASE)
+  const routedPath = routed.pathname === '/' ? '' : routed.pathname
+  const mountPath = url.pathname.endsWith(routedPath)
+    ? url.pathname.slice(0, url.pathname.length - routedPath.length).replace(/\/+$/, '')
+    : ''
+  return { url, mountPath }
+}
+
+export function nodeExchange(
+  hub: EventHub,
+  req: NodeRequest,
+  res: NodeResponse,
+  mountPath?: string,
+): Exchange {
+  const mounted = mountedUrl(req)
   return {
     method: req.method ?? 'GET',
-    url: new URL(req.url ?? '/', BASE),
+    url: mounted.url,
+    mountPath: mountPath ?? mounted.mountPath,
     raw: req,
     header(name) {
       const value = req.headers[name.toLowerCase()]
@@ -54,11 +79,12 @@ export interface WebExchange extends Exchange {
   readonly response: Response | undefined
 }
 
-export function webExchange(hub: EventHub, request: Request): WebExchange {
+export function webExchange(hub: EventHub, request: Request, mountPath = ''): WebExchange {
   let response: Response | undefined
   return {
     method: request.method,
     url: new URL(request.url),
+    mountPath,
     raw: request,
     header: (name) => request.headers.get(name) ?? undefined,
     reply(status, headers, body) {
@@ -72,30 +98,6 @@ export function webExchange(hub: EventHub, request: Request): WebExchange {
     get response() {
       return response
     },
-  }
-}
-
-/** HTTP status for an error code, per protocol v1 §2.6. */
-function statusOf(code: ServerErrorCode | string): number {
-  switch (code) {
-    case 'unknown-stream':
-      return 404
-    case 'cursor-expired':
-      return 410
-    case 'unauthenticated':
-      return 401
-    case 'forbidden':
-      return 403
-    case 'stream-limit':
-      return 429
-    case 'invalid-argument':
-    case 'invalid-field':
-      return 400
-    case 'log-unavailable':
-    case 'shutting-down':
-      return 503
-    default:
-      return 500
   }
 }
 
@@ -120,48 +122,4 @@ export function replyError(
     },
     JSON.stringify(payload),
   )
-}
-
-// Spelled out as a record so that a code added to the union fails to compile until listed here.
-const KNOWN_CODES: Readonly<Record<ServerErrorCode, true>> = {
-  'unknown-stream': true,
-  'stream-exists': true,
-  'stream-complete': true,
-  'cursor-expired': true,
-  'stream-too-large': true,
-  'producer-lost': true,
-  'log-unavailable': true,
-  'invalid-field': true,
-  'invalid-argument': true,
-  'stream-limit': true,
-  forbidden: true,
-  unauthenticated: true,
-  'shutting-down': true,
-}
-
-/**
- * An `EventLog` implementation may reject with its own error class (e.g. `@unbroken/redis`). One
- * whose `code` is ours becomes an `UnbrokenServerError`, so that it maps to the right status, keeps
- * its own `retryable` when it says one (a stream that failed for good is `log-unavailable` but not
- * retryable), and is not masked as an unexpected exception.
- */
-export function asServerError(error: unknown): unknown {
-  if (error instanceof UnbrokenServerError || typeof error !== 'object' || error === null)
-    return error
-  const { code, message, retryable } = error as {
-    code?: unknown
-    message?: unknown
-    retryable?: unknown
-  }
-  if (
-    typeof code !== 'string' ||
-    !Object.hasOwn(KNOWN_CODES, code) ||
-    typeof message !== 'string'
-  ) {
-    return error
-  }
-  return new UnbrokenServerError(code as ServerErrorCode, message, {
-    cause: error,
-    retryable: typeof retryable === 'boolean' ? retryable : undefined,
-  })
 }

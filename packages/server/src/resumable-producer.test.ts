@@ -64,11 +64,11 @@ describe('createProducerRunner', () => {
     h.release()
   })
 
-  it('throws invalid-field for an event name with a line break', async () => {
+  it('throws invalid-argument for an event name with a line break', async () => {
     const h = held()
     await runOne(h.producer)
     expect(() => h.stream().send({ event: 'a\nid: 9', data: 'x' })).toThrow(
-      expect.objectContaining({ code: 'invalid-field' }),
+      expect.objectContaining({ code: 'invalid-argument' }),
     )
     h.release()
   })
@@ -129,13 +129,16 @@ describe('createProducerRunner', () => {
     expect((await all()).map((e) => e.event)).toEqual(['error'])
   })
 
-  it('ends every running stream with shutting-down on stopAll', async () => {
+  it('ends every running stream with a final producer-lost on stopAll', async () => {
     const h = held()
     const runner = await runOne(h.producer)
     await runner.stopAll()
     expect(runner.size).toBe(0)
     expect(h.stream().signal.reason).toBe('shutting-down')
-    expect(JSON.parse((await all())[0]?.data ?? '{}')).toMatchObject({ code: 'shutting-down' })
+    expect(JSON.parse((await all())[0]?.data ?? '{}')).toMatchObject({
+      code: 'producer-lost',
+      retryable: false,
+    })
     h.release()
   })
 })

@@ -1,7 +1,5 @@
-import { UnbrokenServerError } from './errors'
-import { createErrorPayload } from './format'
+import { createErrorPayload, UnbrokenServerError } from './errors'
 import type { EventInput, EventLog } from './log'
-import { asServerError } from './resumable-http'
 
 /** Why a producer's `signal` aborted; it is `signal.reason`. */
 export type ProducerStopReason = 'cancelled' | 'shutting-down'
@@ -36,18 +34,19 @@ export interface ProducerRunner {
   readonly size: number
   /** Runs `producer` for a stream already created in the log. */
   run<R>(streamId: string, producer: Producer<R>, request: R): void
-  /** Ends every running stream with a non-retryable `shutting-down` error. */
+  /** Ends every running stream with a final `producer-lost` error. */
   stopAll(): Promise<void>
 }
 
 const TERMINAL: ReadonlySet<string | undefined> = new Set(['done', 'error'])
 const FORBIDDEN_IN_EVENT = /[\r\n\0]/
 const CANCELLED: EventInput = { event: 'done', data: '{"reason":"cancelled"}' }
-const SHUTDOWN: EventInput = {
+// Final, so not `shutting-down` (which means "reconnect elsewhere"): nobody will finish this stream.
+const STOPPED: EventInput = {
   event: 'error',
   data: JSON.stringify({
-    code: 'shutting-down',
-    message: 'The server shut down before the stream finished; start a new stream.',
+    code: 'producer-lost',
+    message: 'The server stopped before this stream finished; start a new stream.',
     retryable: false,
   }),
 }
@@ -73,7 +72,7 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
 
   const errorData = (error: unknown): string => {
     // A logged error is the stream's last word: a resume replays it, so it can never be retryable.
-    const payload = createErrorPayload(asServerError(error), { expose: options.exposeErrors })
+    const payload = createErrorPayload(error, { expose: options.exposeErrors })
     return JSON.stringify({ ...payload, retryable: false })
   }
 
@@ -113,7 +112,10 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
         signal: controller.signal,
         send(input) {
           if (input.event !== undefined && FORBIDDEN_IN_EVENT.test(input.event)) {
-            throw new UnbrokenServerError('invalid-field', 'event must not contain CR, LF or NUL.')
+            throw new UnbrokenServerError(
+              'invalid-argument',
+              'event must not contain CR, LF or NUL.',
+            )
           }
           if (ending) {
             return Promise.reject(
@@ -144,7 +146,7 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
     },
 
     async stopAll() {
-      await Promise.all([...running.values()].map((stop) => stop(SHUTDOWN, 'shutting-down')))
+      await Promise.all([...running.values()].map((stop) => stop(STOPPED, 'shutting-down')))
     },
   }
 }

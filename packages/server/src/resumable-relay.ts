@@ -1,8 +1,8 @@
 import { UnbrokenServerError } from './errors'
 import type { LoggedEvent } from './log'
-import { asServerError } from './resumable-http'
 import { isTerminalEvent } from './resumable-producer'
 import type { EventWriter } from './types'
+import { StreamWriter } from './writer'
 
 /** One connection's view of a stream: log events in, SSE out. */
 export interface RelayInput {
@@ -27,7 +27,7 @@ export async function relay(input: RelayInput): Promise<void> {
   let replayed = 0
   let delivered = 0
   const flushReplayed = () => {
-    if (replayed > 0) writer.recordReplayed(replayed)
+    if (replayed > 0 && writer instanceof StreamWriter) writer.recordReplayed(replayed)
     replayed = 0
     replaying = false
   }
@@ -63,7 +63,7 @@ export async function relay(input: RelayInput): Promise<void> {
     )
   } catch (error) {
     // Mid-stream log failures (a reader pushed off the log, Redis down) end this connection.
-    if (!writer.closed) await writer.fail(asServerError(error))
+    if (!writer.closed) await writer.fail(error)
   } finally {
     flushReplayed()
     await events.return?.()

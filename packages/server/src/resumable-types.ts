@@ -26,8 +26,14 @@ export interface ResumableStreamsOptions {
   readonly log?: EventLog | undefined
   /** Writes the SSE connections. Default: a new `createEventHub()`, closed by `close()`. */
   readonly hub?: EventHub | undefined
-  /** Stream URLs are `${basePath}/${id}`. Default `/streams`. */
+  /**
+   * Stream URLs are `${basePath}/${id}`. Default `/streams`. Under a mount (`app.use('/api', …)`, a
+   * Fastify prefix, `RouteOptions.mountPath`) give it with or without the mount: `/streams` and
+   * `/api/streams` both serve `/api/streams/<id>`.
+   */
   readonly basePath?: string | undefined
+  /** The `retry:` hint (ms) of this registry's connections, the base of the client's backoff. Default: the hub's (1000). */
+  readonly retryMs?: number | undefined
   /** Who is calling (e.g. from a verified token); `undefined` means anonymous. */
   readonly principal?:
     | ((request: StreamRequest) => string | undefined | Promise<string | undefined>)
@@ -50,12 +56,30 @@ export interface ResumableStreamsOptions {
   readonly maxConcurrentStreams?: number | undefined
   /** The `Retry-After` given with a 429 or 503, in ms. Default 1000. */
   readonly retryAfterMs?: number | undefined
-  /** Enables CORS for this origin (or `*`): exposes `Content-Location`, allows `Last-Event-ID`. */
+  /**
+   * Enables CORS for this origin (or `*`): exposes `Content-Location`, `Retry-After` and
+   * `Unbroken-Replay-Through`; preflights allow `Last-Event-ID`, `Idempotency-Key`, `Content-Type`
+   * and `Authorization`.
+   */
   readonly allowOrigin?: string | undefined
+  /** More request headers a cross-origin client may send (e.g. `X-Request-Id`). */
+  readonly allowHeaders?: readonly string[] | undefined
   /** Put producer exceptions' own messages in `error` events. Default false (masked). */
   readonly exposeErrors?: boolean | undefined
-  /** Sees producer exceptions and log failures, including masked ones. */
-  readonly onError?: ((error: unknown, streamId: string) => void) | undefined
+  /**
+   * Sees producer exceptions and log failures, including masked ones, with the stream they hit.
+   * Default: each is logged once with `console.error`, whatever `NODE_ENV` says.
+   */
+  readonly onError?: ((error: unknown, streamId: string | undefined) => void) | undefined
+}
+
+/** How one request reached the registry, for routers that do not say so in the request. */
+export interface RouteOptions {
+  /**
+   * The prefix a router mounted the registry under (a Fastify plugin `prefix`, a Hono sub-app's
+   * path), when the request's own URL does not show it. `basePath` is then read relative to it too.
+   */
+  readonly mountPath?: string | undefined
 }
 
 /** Where a started stream can be read, resumed and cancelled. */
@@ -79,14 +103,25 @@ export interface StartOptions<R> {
 export interface ResumableStreams {
   /** Runs `producer` into a new stream without a connection; the caller hands out the URL. */
   start<R = undefined>(producer: Producer<R>, options?: StartOptions<R>): Promise<StartedStream>
-  /** Node handler: POST starts `producer`, GET resumes, DELETE cancels, OPTIONS answers CORS. */
-  handle(req: NodeRequest, res: NodeResponse, producer?: Producer<NodeRequest>): Promise<void>
+  /**
+   * Node handler: POST starts `producer` (or, with a known `Idempotency-Key`, attaches to its
+   * stream), GET resumes, DELETE cancels, OPTIONS answers CORS. Reads Express/Connect's
+   * `originalUrl`, so a mounted router keeps its prefix in `Content-Location`.
+   */
+  handle(
+    req: NodeRequest,
+    res: NodeResponse,
+    producer?: Producer<NodeRequest>,
+    options?: RouteOptions,
+  ): Promise<void>
   /** The same endpoints for Fetch runtimes (Hono, Next.js, Bun, Deno). */
-  fetch(request: Request, producer?: Producer<Request>): Promise<Response>
+  fetch(request: Request, producer?: Producer<Request>, options?: RouteOptions): Promise<Response>
   /** Cancels a stream from any instance sharing the log; it ends with `done` `{"reason":"cancelled"}`. */
   cancel(streamId: string): Promise<void>
   /** Producers running in this process. */
   readonly active: number
+  /** Where stream URLs live, as given (normalized); the framework helpers route by it. */
+  readonly basePath: string
   /** Refuses new streams, ends running ones with `shutting-down`, closes the owned hub and log. */
   close(): Promise<void>
 }

@@ -233,7 +233,7 @@ describe('producer lifecycle', () => {
     expect(onError).toHaveBeenCalledWith(expect.any(Error), expect.any(String))
   })
 
-  it('ends a running stream with a non-retryable shutting-down error on close', async () => {
+  it('ends a running stream with a final producer-lost error on close', async () => {
     const driven = drivenProducer()
     const { url, streams, log } = await setup(driven.producer)
     const first = await fetch(url('/chat'), { method: 'POST' })
@@ -244,7 +244,7 @@ describe('producer lifecycle', () => {
     for await (const event of log.read(id)) events.push(event)
     expect(events.at(-1)?.event).toBe('error')
     expect(JSON.parse(events.at(-1)?.data ?? '{}')).toMatchObject({
-      code: 'shutting-down',
+      code: 'producer-lost',
       retryable: false,
     })
     await first.body?.cancel()
@@ -428,5 +428,17 @@ describe('per-connection credential expiry', () => {
     expect(driven.streams).toHaveLength(0)
     expect(streams.active).toBe(0)
     expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('NaN') })])
+  })
+})
+
+describe('retryMs', () => {
+  it("sets the registry's retry: hint on POST and resume", async () => {
+    const driven = drivenProducer()
+    const { url } = await setup(driven.producer, { retryMs: 2500 })
+    const response = await fetch(url('/chat'), { method: 'POST' })
+    const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader()
+    const first = await reader?.read()
+    expect(first?.value).toContain('retry: 2500\n')
+    await reader?.cancel()
   })
 })

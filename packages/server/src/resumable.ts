@@ -4,26 +4,25 @@ import { decodeLastEventId } from './last-event-id'
 import type { LoggedEvent } from './log'
 import { createMemoryEventLog } from './memory-log'
 import { createStreamAccess, OWNER_KEY } from './resumable-access'
-import {
-  asServerError,
-  type Exchange,
-  nodeExchange,
-  replyError,
-  webExchange,
-} from './resumable-http'
+import { type Exchange, nodeExchange, replyError, webExchange } from './resumable-http'
+import { encodeBase64Url, idempotentStreamId } from './resumable-idempotency'
+import { locateStream, normalizePath, outsideBasePath, unknownStreamAt } from './resumable-paths'
 import { createProducerRunner, type Producer } from './resumable-producer'
 import { type RelayInput, relay } from './resumable-relay'
-import type { ResumableStreams, ResumableStreamsOptions, StartedStream } from './resumable-types'
+import type {
+  ResumableStreams,
+  ResumableStreamsOptions,
+  RouteOptions,
+  StartedStream,
+} from './resumable-types'
 import type { EventWriter } from './types'
+import { StreamWriter } from './writer'
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/
 
 /** 16 random bytes (128 bits; `randomUUID` has only 122) as base64url: an unguessable stream id. */
 export function createStreamId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)))
 }
 
 /**
@@ -34,7 +33,7 @@ export function createStreamId(): string {
 export function createResumableStreams(options: ResumableStreamsOptions = {}): ResumableStreams {
   const log = options.log ?? createMemoryEventLog()
   const hub = options.hub ?? createEventHub()
-  const basePath = (options.basePath ?? '/streams').replace(/\/+$/, '')
+  const basePath = normalizePath('basePath', options.basePath ?? '/streams')
   const access = createStreamAccess(options)
   const maxConcurrent = options.maxConcurrentStreams ?? 1000
   const retryAfterMs = options.retryAfterMs ?? 1000
@@ -44,17 +43,23 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       'maxConcurrentStreams must be positive and retryAfterMs non-negative.',
     )
   }
-  const runner = createProducerRunner({
-    log,
-    exposeErrors: options.exposeErrors,
-    onError: options.onError,
-  })
+  // Without an `onError`, failures still reach the server's log: a producer that throws must
+  // never be silent, in production least of all.
+  const onError = options.onError ?? logToConsole
+  const runner = createProducerRunner({ log, exposeErrors: options.exposeErrors, onError })
   let closing = false
 
+  const allowHeaders = [
+    'Last-Event-ID',
+    'Idempotency-Key',
+    'Content-Type',
+    'Authorization',
+    ...(options.allowHeaders ?? []),
+  ].join(', ')
   const cors: Record<string, string> = options.allowOrigin
     ? {
         'Access-Control-Allow-Origin': options.allowOrigin,
-        'Access-Control-Expose-Headers': 'Content-Location, Retry-After',
+        'Access-Control-Expose-Headers': 'Content-Location, Retry-After, Unbroken-Replay-Through',
         ...(options.allowOrigin === '*' ? {} : { Vary: 'Origin' }),
       }
     : {}
@@ -67,14 +72,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     replyError(exchange, payload, cors, status)
   }
 
-  const failWith = (exchange: Exchange, raw: unknown) => {
-    const error = asServerError(raw)
-    if (error instanceof UnbrokenServerError) {
+  const failWith = (exchange: Exchange, error: unknown) => {
+    if (UnbrokenServerError.isInstance(error)) {
       fail(exchange, error)
       return
     }
     // An unexpected exception (e.g. from a `principal` hook): report it, answer without its text.
-    options.onError?.(raw, '')
+    onError(error, undefined)
     const message = 'The server could not answer this request.'
     replyError(exchange, { code: 'internal-error', message, retryable: false }, cors, 500)
   }
@@ -88,9 +92,10 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     principal: string | undefined,
     exchange: Exchange | undefined,
     meta?: Readonly<Record<string, string>>,
+    id = createStreamId(),
+    base = basePath,
   ): Promise<StartedStream> => {
     if (closing || hub.closing) throw shuttingDown()
-    const id = createStreamId()
     await access.authorize({
       action: 'create',
       principal,
@@ -114,7 +119,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       pending -= 1
       throw error
     }
-    return { id, url: `${basePath}/${id}` }
+    return { id, url: `${base}/${id}` }
   }
 
   const run = <R>(started: StartedStream, producer: Producer<R>, request: R) => {
@@ -122,12 +127,28 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     runner.run(started.id, producer, request)
   }
 
-  const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R) => {
+  const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R, base: string) => {
     let started: StartedStream
     let principal: string | undefined
     try {
       principal = await access.principalOf(exchange)
-      started = await create(principal, exchange)
+      const key = exchange.header('idempotency-key')
+      if (key === undefined) {
+        started = await create(principal, exchange, undefined, undefined, base)
+      } else {
+        const id = await idempotentStreamId(principal, key)
+        // A repeat of a POST whose stream the log still knows: attach to it, as a GET would.
+        if (await log.info(id)) return get(exchange, id, base)
+        try {
+          started = await create(principal, exchange, undefined, id, base)
+        } catch (error) {
+          // Lost a race against the same POST on this or another instance.
+          if (UnbrokenServerError.isInstance(error) && error.code === 'stream-exists') {
+            return get(exchange, id, base)
+          }
+          throw error
+        }
+      }
     } catch (error) {
       failWith(exchange, error)
       return
@@ -137,7 +158,11 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       const expiresAt = await access.expiryOf(exchange, principal)
       // `close()` may have stopped every producer while the hook ran; this one must not start.
       if (closing) throw shuttingDown()
-      writer = exchange.open({ headers: { ...cors, 'Content-Location': started.url }, expiresAt })
+      writer = exchange.open({
+        headers: { ...cors, 'Content-Location': started.url },
+        expiresAt,
+        retryMs: options.retryMs,
+      })
     } catch (error) {
       // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
       // start the producer.
@@ -151,14 +176,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     attach({ events, writer, resumed: false })
   }
 
-  const findStream = async (id: string) => {
+  const findStream = async (exchange: Exchange, id: string) => {
     const info = await log.info(id)
-    if (!info)
-      throw new UnbrokenServerError('unknown-stream', `No stream "${id}"; it may have expired.`)
+    if (!info) throw unknownStreamAt(exchange.url.pathname)
     return info
   }
 
-  const get = async (exchange: Exchange, id: string) => {
+  const get = async (exchange: Exchange, id: string, base: string) => {
     // The query form lets a cross-origin client skip the preflight a custom header would need.
     // An empty value means no cursor, as the EventSource spec sends none.
     const cursor =
@@ -171,7 +195,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     let replayUntil: string | undefined
     let expiresAt: number | undefined
     try {
-      const info = await findStream(id)
+      const info = await findStream(exchange, id)
       const principal = await access.check(exchange, 'read', id, info.meta[OWNER_KEY])
       expiresAt = await access.expiryOf(exchange, principal)
       replayUntil = info.lastId
@@ -189,8 +213,9 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     let writer: EventWriter
     try {
       writer = exchange.open({
-        headers: { ...cors, 'Content-Location': `${basePath}/${id}` },
+        headers: { ...cors, 'Content-Location': `${base}/${id}` },
         expiresAt,
+        retryMs: options.retryMs,
       })
     } catch (error) {
       stop.abort()
@@ -199,13 +224,13 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       return
     }
     writer.signal.addEventListener('abort', () => stop.abort(), { once: true })
-    if (cursor !== undefined) writer.recordResume()
+    if (cursor !== undefined && writer instanceof StreamWriter) writer.recordResume()
     attach({ events, first, writer, resumed: cursor !== undefined, replayUntil })
   }
 
   const del = async (exchange: Exchange, id: string) => {
     try {
-      const info = await findStream(id)
+      const info = await findStream(exchange, id)
       await access.check(exchange, 'cancel', id, info.meta[OWNER_KEY])
       if (info.status === 'live') await log.cancel(id)
       exchange.reply(204, cors)
@@ -215,7 +240,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   }
 
   const attach = (input: RelayInput) => {
-    void relay(input).catch((error: unknown) => options.onError?.(error, ''))
+    void relay(input).catch((error: unknown) => onError(error, undefined))
   }
 
   const route = async (
@@ -223,29 +248,36 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     producer: Producer<never> | undefined,
     request: unknown,
   ) => {
+    const located = locateStream(basePath, exchange.url.pathname, exchange.mountPath)
+    const { id } = located
     const path = exchange.url.pathname
-    const id = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1) : undefined
+    const notFound = () =>
+      fail(
+        exchange,
+        located.outside ? outsideBasePath(path, located, basePath) : unknownStreamAt(path),
+      )
     switch (exchange.method) {
       case 'OPTIONS':
         exchange.reply(204, {
           ...cors,
           Allow: 'GET, POST, DELETE, OPTIONS',
           'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
-          'Access-Control-Allow-Headers': 'Last-Event-ID, Content-Type, Authorization',
+          'Access-Control-Allow-Headers': allowHeaders,
           'Access-Control-Max-Age': '600',
         })
         return
       case 'POST':
-        if (producer) return post(exchange, producer as Producer<unknown>, request)
+        if (producer) return post(exchange, producer as Producer<unknown>, request, located.base)
         break
       case 'GET':
-        if (id !== undefined) return ID_PATTERN.test(id) ? get(exchange, id) : notFound(exchange)
+        if (id !== undefined)
+          return ID_PATTERN.test(id) ? get(exchange, id, located.base) : notFound()
         break
       case 'DELETE':
-        if (id !== undefined) return ID_PATTERN.test(id) ? del(exchange, id) : notFound(exchange)
+        if (id !== undefined) return ID_PATTERN.test(id) ? del(exchange, id) : notFound()
         break
     }
-    if (id === undefined && exchange.method !== 'POST') return notFound(exchange)
+    if (id === undefined && exchange.method !== 'POST') return notFound()
     fail(
       exchange,
       new UnbrokenServerError('invalid-argument', `${exchange.method} is not allowed here.`),
@@ -253,29 +285,25 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     )
   }
 
-  const notFound = (exchange: Exchange) =>
-    fail(
-      exchange,
-      new UnbrokenServerError('unknown-stream', 'No stream at this URL; it may have expired.'),
-    )
-
   return {
     async start(producer, startOptions = {}) {
       const started = await create(startOptions.principal, undefined, startOptions.meta)
       run(started, producer, startOptions.request as never)
       return started
     },
-    async handle(req, res, producer) {
-      await route(nodeExchange(hub, req, res), producer as Producer<never> | undefined, req)
+    async handle(req, res, producer, routeOptions) {
+      const exchange = nodeExchange(hub, req, res, mountOf(routeOptions))
+      await route(exchange, producer as Producer<never> | undefined, req)
     },
-    async fetch(request, producer) {
-      const exchange = webExchange(hub, request)
+    async fetch(request, producer, routeOptions) {
+      const exchange = webExchange(hub, request, mountOf(routeOptions))
       await route(exchange, producer as Producer<never> | undefined, request)
       return exchange.response ?? new Response(null, { status: 500 })
     },
     async cancel(streamId) {
       await log.cancel(streamId)
     },
+    basePath,
     get active() {
       return runner.size
     },
@@ -287,6 +315,21 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       if (!options.log) await log.close()
     },
   }
+}
+
+function mountOf(routeOptions: RouteOptions | undefined): string | undefined {
+  return routeOptions?.mountPath === undefined
+    ? undefined
+    : normalizePath('mountPath', routeOptions.mountPath)
+}
+
+function logToConsole(error: unknown, streamId: string | undefined): void {
+  console.error(
+    streamId === undefined
+      ? 'Unbroken: a request failed (pass onError to createResumableStreams to handle this):'
+      : `Unbroken: stream ${streamId} failed (pass onError to createResumableStreams to handle this):`,
+    error,
+  )
 }
 
 function shuttingDown(): UnbrokenServerError {

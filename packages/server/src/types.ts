@@ -117,10 +117,6 @@ export interface EventWriter {
   readonly lastEventId: string | undefined
   /** This connection's counters so far. */
   metrics(): StreamMetrics
-  /** Counts this connection as a resume (the registry calls it when `Last-Event-ID` is honoured). */
-  recordResume(): void
-  /** Counts events replayed from the log (already counted as sent by `send`). */
-  recordReplayed(count: number): void
 }
 
 /** What the hub counts across all connections (a plain snapshot). */

@@ -101,7 +101,7 @@ describe('web writer', () => {
   it('refuses an injected id and keeps the body clean', async () => {
     const { response, writer } = createEventHub().web(new Request('http://localhost/s'))
     expect(() => writer.send({ id: '1\r\nevent: admin', data: 'x' })).toThrowError(
-      expect.objectContaining({ code: 'invalid-field' }),
+      expect.objectContaining({ code: 'invalid-argument' }),
     )
     void writer.end()
     expect(await readAll(response)).not.toContain('admin')

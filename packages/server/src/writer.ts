@@ -1,5 +1,6 @@
 import { readAuthDeadline } from './auth-deadline'
-import { createErrorPayload, formatEvent } from './format'
+import { createErrorPayload } from './errors'
+import { formatEvent } from './format'
 import type { KeepAliveBucket, KeepAliveMember } from './keepalive'
 import { unref } from './keepalive'
 import type { WriterSettings } from './settings'
@@ -118,10 +119,12 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     return this.#stats.snapshot(this.#sink.bytesWritten, this.#closeReason)
   }
 
+  /** Counts this connection as a resume (the registry's bookkeeping, not part of `EventWriter`). */
   recordResume(): void {
     this.#stats.resumed()
   }
 
+  /** Counts events replayed from the log, already counted as sent by `send` (registry bookkeeping). */
   recordReplayed(n: number): void {
     this.#stats.replayed(n)
   }

@@ -1,0 +1,21 @@
+import { expect, it } from 'vitest'
+import * as kit from './index'
+
+it('exports exactly the documented helpers', () => {
+  expect(Object.keys(kit).sort()).toMatchInlineSnapshot(`
+    [
+      "baseSeed",
+      "createFaultProxy",
+      "createRandom",
+      "describeSeed",
+      "hasRedisServer",
+      "listen",
+      "parseSse",
+      "randomInt",
+      "readSse",
+      "startChild",
+      "startRedisServer",
+      "waitFor",
+    ]
+  `)
+})
