@@ -1,8 +1,9 @@
 // The native endpoint and the routes around it, over a real loopback socket, with the simulated
 // model as the upstream.
+import { readSse } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GenerationRequest } from './request'
-import { chat, postStream, readStream, startTestProxy, type TestProxy, textOf } from './test-proxy'
+import { chat, directFetch, postStream, startTestProxy, type TestProxy, textOf } from './test-proxy'
 import { createSimulatedUpstream } from './upstreams/simulated'
 
 let proxy: TestProxy
@@ -34,16 +35,16 @@ describe('POST /v1/streams', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
     const location = response.headers.get('content-location') as string
     expect(location).toMatch(/^\/v1\/streams\/[\w-]{22,}$/)
-    const { events } = await readStream(response)
-    expect(events[0]?.type).toBe('meta')
+    const events = await readSse(response).rest()
+    expect(events[0]?.event).toBe('meta')
     expect(JSON.parse(events[0]?.data as string)).toEqual({
       streamId: location.split('/').pop(),
       model: 'simulated',
       upstream: 'simulated',
     })
-    expect(events.slice(-2).map((event) => event.type)).toEqual(['usage', 'done'])
+    expect(events.slice(-2).map((event) => event.event)).toEqual(['usage', 'done'])
     expect(JSON.parse(events.at(-1)?.data as string)).toEqual({ finishReason: 'stop' })
-    expect(new Set(events.map((event) => event.lastEventId)).size).toBe(events.length)
+    expect(new Set(events.map((event) => event.id)).size).toBe(events.length)
     const tokens = await expectedTokens(userRequest('Explain resumable streams', 11))
     expect(textOf(events)).toBe(tokens.join(''))
   })
@@ -51,9 +52,9 @@ describe('POST /v1/streams', () => {
   it('writes at most one delta per upstream chunk', async () => {
     const response = await postStream(proxy, chat('Count the appends', { seed: 2 }))
     const location = response.headers.get('content-location') as string
-    const { events } = await readStream(response)
+    const events = await readSse(response).rest()
     const record = proxy.records().find((r) => location.endsWith(r.streamId as string))
-    const deltas = events.filter((event) => event.type === 'delta').length
+    const deltas = events.filter((event) => event.event === 'delta').length
     expect(deltas).toBeGreaterThan(0)
     expect(deltas).toBeLessThanOrEqual(record?.chunks as number)
     // meta + deltas + usage + done, each one append: nothing else is written.
@@ -61,11 +62,11 @@ describe('POST /v1/streams', () => {
   })
 
   it('streams reasoning deltas apart from text when asked', async () => {
-    const { events } = await readStream(
+    const events = await readSse(
       await postStream(proxy, chat('Think first', { reasoning: true })),
-    )
+    ).rest()
     const deltas = events
-      .filter((event) => event.type === 'delta')
+      .filter((event) => event.event === 'delta')
       .map((event) => JSON.parse(event.data))
     expect(deltas[0]).toHaveProperty('reasoning')
     expect(deltas.at(-1)).toHaveProperty('text')
@@ -78,10 +79,10 @@ describe('POST /v1/streams', () => {
         parameters: { type: 'object', properties: { city: { type: 'string' } } },
       },
     ]
-    const { events } = await readStream(
+    const events = await readSse(
       await postStream(proxy, chat('Use get_weather for Oslo', { tools })),
-    )
-    const call = events.find((event) => event.type === 'tool-call')
+    ).rest()
+    const call = events.find((event) => event.event === 'tool-call')
     expect(JSON.parse(call?.data as string)).toEqual({
       id: expect.any(String),
       name: 'get_weather',
@@ -117,10 +118,10 @@ describe('faults (x-unbroken-fault)', () => {
   it('cut-after: the stream ends with a retryable upstream-truncated error, never done', async () => {
     const response = await postStream(proxy, chat('x'), { 'x-unbroken-fault': 'cut-after=5' })
     const location = response.headers.get('content-location') as string
-    const { events } = await readStream(response)
+    const events = await readSse(response).rest()
     expect(textOf(events)).toBe((await expectedTokens(userRequest('x'))).slice(0, 5).join(''))
-    expect(events.some((event) => event.type === 'done')).toBe(false)
-    expect(events.at(-1)?.type).toBe('error')
+    expect(events.some((event) => event.event === 'done')).toBe(false)
+    expect(events.at(-1)?.event).toBe('error')
     expect(JSON.parse(events.at(-1)?.data as string)).toMatchObject({
       code: 'upstream-truncated',
       retryable: true,
@@ -135,7 +136,7 @@ describe('faults (x-unbroken-fault)', () => {
 
   it('error-after: the stream ends with the upstream error', async () => {
     const response = await postStream(proxy, chat('x'), { 'x-unbroken-fault': 'error-after=2' })
-    const { events } = await readStream(response)
+    const events = await readSse(response).rest()
     expect(textOf(events)).toBe((await expectedTokens(userRequest('x'))).slice(0, 2).join(''))
     expect(JSON.parse(events.at(-1)?.data as string)).toMatchObject({
       code: 'upstream-error',
@@ -146,31 +147,31 @@ describe('faults (x-unbroken-fault)', () => {
 
 describe('other routes', () => {
   it('answers /healthz and /readyz', async () => {
-    expect(await (await fetch(`${proxy.url}/healthz`)).json()).toEqual({ status: 'ok' })
-    expect(await (await fetch(`${proxy.url}/readyz`)).json()).toEqual({ status: 'ready' })
+    expect(await (await directFetch(`${proxy.url}/healthz`)).json()).toEqual({ status: 'ok' })
+    expect(await (await directFetch(`${proxy.url}/readyz`)).json()).toEqual({ status: 'ready' })
   })
 
   it('answers an unknown path with a JSON 404', async () => {
-    const response = await fetch(`${proxy.url}/v2/nothing`)
+    const response = await directFetch(`${proxy.url}/v2/nothing`)
     expect(response.status).toBe(404)
     expect(await response.json()).toMatchObject({ code: 'not-found' })
   })
 
   it('answers an unknown stream with 404 unknown-stream', async () => {
-    const response = await fetch(`${proxy.url}/v1/streams/AAAAAAAAAAAAAAAAAAAAAA`)
+    const response = await directFetch(`${proxy.url}/v1/streams/AAAAAAAAAAAAAAAAAAAAAA`)
     expect(response.status).toBe(404)
     expect(await response.json()).toMatchObject({ code: 'unknown-stream' })
   })
 
   it('says on /v1/auth/token that open mode has no tokens', async () => {
-    const response = await fetch(`${proxy.url}/v1/auth/token`, { method: 'POST' })
+    const response = await directFetch(`${proxy.url}/v1/auth/token`, { method: 'POST' })
     expect(response.status).toBe(404)
     expect(await response.json()).toMatchObject({ code: 'auth-disabled' })
   })
 
   it('exports every listed metric on /metrics', async () => {
-    await readStream(await postStream(proxy, chat('for the metrics')))
-    const response = await fetch(`${proxy.url}/metrics`)
+    await readSse(await postStream(proxy, chat('for the metrics'))).rest()
+    const response = await directFetch(`${proxy.url}/metrics`)
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/)
     const text = await response.text()
     for (const name of [

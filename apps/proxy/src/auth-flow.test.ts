@@ -1,15 +1,8 @@
 // Tokens for real: issued by the proxy, checked on every stream request, expiring mid-stream.
 import { createEventStream } from '@unbroken/client'
+import { readSse, type SseEvent } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  chat,
-  directFetch,
-  postStream,
-  readStream,
-  startTestProxy,
-  type TestProxy,
-  textOf,
-} from './test-proxy'
+import { chat, directFetch, postStream, startTestProxy, type TestProxy, textOf } from './test-proxy'
 import { composeAnswer, createRandom, seedOf, tokenize } from './upstreams/simulated-text'
 
 const SECRET = 'test-secret-test-secret-test-secret!'
@@ -49,20 +42,20 @@ describe('with a token secret', () => {
     expect(body.expiresAt - Date.now()).toBeLessThanOrEqual(3000)
     const stream = await postStream(proxy, chat('hi', { maxTokens: 3 }), bearer(body.token))
     expect(stream.status).toBe(200)
-    expect((await readStream(stream)).events.at(-1)?.type).toBe('done')
+    expect((await readSse(stream).rest()).at(-1)?.event).toBe('done')
   })
 
   it('binds a stream to its subject: another subject gets 403 on GET and DELETE', async () => {
     const alice = (await tokenFor('alice')).body.token
     const bob = (await tokenFor('bob')).body.token
     const stream = await postStream(proxy, chat('mine', { maxTokens: 3 }), bearer(alice))
-    await readStream(stream)
+    await readSse(stream).rest()
     const url = `${proxy.url}${stream.headers.get('content-location')}`
     expect((await directFetch(url, { headers: bearer(bob) })).status).toBe(403)
     expect((await directFetch(url, { method: 'DELETE', headers: bearer(bob) })).status).toBe(403)
     const own = await directFetch(url, { headers: bearer(alice) })
     expect(own.status).toBe(200)
-    await readStream(own)
+    await readSse(own).rest()
   })
 
   it('refuses a malformed subject with 400', async () => {
@@ -90,8 +83,8 @@ describe('with a token secret', () => {
         token = (await tokenFor('carol')).body.token
       },
     })
-    const events = []
-    for await (const event of stream) events.push(event)
+    const events: SseEvent[] = []
+    for await (const { type, data } of stream) events.push({ event: type, data })
     const tokens = tokenize(composeAnswer(createRandom(seedOf(request)), request.messages))
     expect(tokens.length).toBeGreaterThanOrEqual(300)
     expect(refreshes).toBeGreaterThanOrEqual(1)

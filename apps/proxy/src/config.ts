@@ -272,14 +272,18 @@ export function parseConfig(
 /** `--help`: every option with its variable, default and meaning. */
 export function formatHelp(): string {
   const lines = ['Usage: unbroken-proxy [--option value]...', '', 'Options (flag, variable):']
-  for (const [flag, spec] of Object.entries(OPTIONS) as [string, Option<unknown>][]) {
-    lines.push(`  --${flag} (${spec.env})`, `      ${spec.help} Default: ${shownDefault(spec)}.`)
+  for (const [flag, spec] of Object.entries(OPTIONS)) {
+    lines.push(
+      `  --${flag} (${spec.env})`,
+      `      ${spec.help} Default: ${shownDefault(flag as keyof typeof OPTIONS)}.`,
+    )
   }
   return lines.join('\n')
 }
 
-/** How the default reads in `--help` and the README. */
-export function shownDefault(spec: Option<unknown>): string {
+/** How an option's default reads in `--help` and the README. */
+export function shownDefault(flag: keyof typeof OPTIONS): string {
+  const spec = OPTIONS[flag] as Option<unknown>
   if (spec.shownDefault !== undefined) return spec.shownDefault
   if (spec.fallback === undefined) return 'none'
   return spec.show ? spec.show(spec.fallback) : String(spec.fallback)

@@ -1,17 +1,17 @@
 // The generation belongs to the stream, not the connection: a live proxy on loopback in front of
 // an msw-mocked OpenAI-compatible upstream that paces its tokens like a model.
 import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { parseSse, readSse, waitFor } from '@unbroken/test-kit'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   chat,
   directFetch,
+  lastIdOf,
   postStream,
-  readStream,
   startTestProxy,
   type TestProxy,
   textOf,
-  until,
 } from './test-proxy'
 import { MOCK_BASE_URLS } from './upstreams/fixtures/fixture'
 import { pacedHandler } from './upstreams/fixtures/mock'
@@ -57,16 +57,18 @@ describe('a client that leaves', () => {
     )
     const response = await postStream(proxy, chat('Tell me'))
     const id = idOf(response)
-    const first = await readStream(response, (event) => event.type === 'delta')
-    await until(() => recordOf(id) !== undefined, 'the generation to finish')
+    const reader = readSse(response)
+    const first = await reader.take(2)
+    await reader.cancel()
+    await waitFor(() => recordOf(id), { what: 'the generation to finish' })
     expect(upstream?.signal.aborted).toBe(false)
     expect(recordOf(id)).toMatchObject({ status: 'complete', end: 'finished' })
     const resumed = await directFetch(`${proxy.url}/v1/streams/${id}`, {
-      headers: { 'last-event-id': first.events.at(-1)?.lastEventId as string },
+      headers: { 'last-event-id': lastIdOf(first) },
     })
-    const rest = await readStream(resumed)
-    expect(textOf([...first.events, ...rest.events])).toBe(TEXT)
-    expect(rest.events.at(-1)?.type).toBe('done')
+    const rest = await readSse(resumed).rest()
+    expect(textOf([...first, ...rest])).toBe(TEXT)
+    expect(rest.at(-1)?.event).toBe('done')
   })
 })
 
@@ -75,18 +77,18 @@ describe('DELETE', () => {
     let upstream: Request | undefined
     server.use(pacedHandler('openai', undefined, { onRequest: (r) => (upstream = r) }))
     const response = await postStream(proxy, chat('Never answered'))
-    const reading = readStream(response)
-    await until(() => upstream !== undefined, 'the upstream request')
+    const reading = readSse(response).rest()
+    await waitFor(() => upstream, { what: 'the upstream request' })
     const cancel = await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, {
       method: 'DELETE',
     })
     expect(cancel.status).toBe(204)
     // Aborted by the time the DELETE is answered: the cancel reaches the upstream synchronously.
     expect(upstream?.signal.aborted).toBe(true)
-    const { events } = await reading
-    expect(events.map((event) => event.type)).toEqual(['meta', 'done'])
+    const events = await reading
+    expect(events.map((event) => event.event)).toEqual(['meta', 'done'])
     expect(JSON.parse(events[1]?.data as string)).toEqual({ reason: 'cancelled' })
-    await until(() => recordOf(idOf(response)) !== undefined, 'the accounting record')
+    await waitFor(() => recordOf(idOf(response)), { what: 'the accounting record' })
     const record = recordOf(idOf(response))
     expect(record).toMatchObject({ status: 'incomplete', end: 'cancelled' })
     // No output ever came, so there is no time to first token.
@@ -99,25 +101,29 @@ describe('DELETE', () => {
       pacedHandler('openai', openaiStream(TOKENS), { gapMs: 20, onRequest: (r) => (upstream = r) }),
     )
     const response = await postStream(proxy, chat('Stop me'))
-    const first = await readStream(response, (event) => event.type === 'delta')
+    const reader = readSse(response)
+    const first = await reader.take(2)
+    await reader.cancel()
     await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, { method: 'DELETE' })
     expect(upstream?.signal.aborted).toBe(true)
-    const rest = await readStream(
+    const rest = await readSse(
       await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, {
-        headers: { 'last-event-id': first.events.at(-1)?.lastEventId as string },
+        headers: { 'last-event-id': lastIdOf(first) },
       }),
-    )
-    expect(TEXT.startsWith(textOf([...first.events, ...rest.events]))).toBe(true)
-    expect(JSON.parse(rest.events.at(-1)?.data as string)).toEqual({ reason: 'cancelled' })
+    ).rest()
+    expect(TEXT.startsWith(textOf([...first, ...rest]))).toBe(true)
+    expect(JSON.parse(rest.at(-1)?.data as string)).toEqual({ reason: 'cancelled' })
   })
 })
 
 describe('prefill', () => {
   it('sends keepalive comments while the upstream is silent', async () => {
     server.use(pacedHandler('openai', openaiStream(['Late', ' answer']), { prefillMs: 400 }))
-    const { events, comments } = await readStream(await postStream(proxy, chat('Slow')))
-    expect(comments.length).toBeGreaterThanOrEqual(2)
-    expect(textOf(events)).toBe('Late answer')
+    const wire = await (await postStream(proxy, chat('Slow'))).text()
+    const beforeFirstDelta = wire.slice(0, wire.indexOf('event: delta'))
+    // The opening has one comment (`: ok`); the rest are keepalives sent during the prefill.
+    expect(beforeFirstDelta.match(/^:/gm)?.length).toBeGreaterThanOrEqual(3)
+    expect(textOf(parseSse(wire))).toBe('Late answer')
   })
 })
 
@@ -141,7 +147,7 @@ describe('a client that stops reading', () => {
       request.end(chat('Flood'))
     })
     const id = (paused.headers['content-location'] as string).split('/').pop()
-    await until(() => recordOf(id) !== undefined, 'the generation to finish', 15_000)
+    await waitFor(() => recordOf(id), { what: 'the generation to finish', timeoutMs: 15_000 })
     expect(recordOf(id)).toMatchObject({ status: 'complete' })
     expect(paused.readableLength).toBeLessThan(2_000_000)
     const body = await new Response(
@@ -153,8 +159,7 @@ describe('a client that stops reading', () => {
         },
       }),
     )
-    const { events } = await readStream(body)
-    expect(textOf(events)).toBe(big.join(''))
+    expect(textOf(await readSse(body).rest())).toBe(big.join(''))
   })
 })
 
@@ -169,7 +174,7 @@ describe('limits and logs', () => {
     await Promise.all(
       held.map((r) => directFetch(`${proxy.url}/v1/streams/${idOf(r)}`, { method: 'DELETE' })),
     )
-    await Promise.all(held.map((r) => readStream(r)))
+    await Promise.all(held.map((r) => readSse(r).rest()))
   })
 
   it('logs one line per lifecycle event and none per token', async () => {
@@ -177,11 +182,14 @@ describe('limits and logs', () => {
     server.use(pacedHandler('openai', openaiStream(TOKENS), { gapMs: 5 }))
     const response = await postStream(proxy, chat('Log me'))
     const id = idOf(response)
-    const first = await readStream(response, (event) => event.type === 'delta')
-    await directFetch(`${proxy.url}/v1/streams/${id}`, {
-      headers: { 'last-event-id': first.events.at(-1)?.lastEventId as string },
-    }).then(readStream)
-    await until(() => recordOf(id) !== undefined, 'the accounting record')
+    const reader = readSse(response)
+    const first = await reader.take(2)
+    await reader.cancel()
+    const resumed = await directFetch(`${proxy.url}/v1/streams/${id}`, {
+      headers: { 'last-event-id': lastIdOf(first) },
+    })
+    await readSse(resumed).rest()
+    await waitFor(() => recordOf(id), { what: 'the accounting record' })
     const lines = proxy.logs.filter((line) => line.streamId === id).map((line) => line.msg)
     expect(TOKENS.length).toBeGreaterThan(50)
     expect(lines.sort()).toEqual(['stream ended', 'stream resumed', 'stream started'])

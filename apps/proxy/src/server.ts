@@ -115,6 +115,7 @@ export async function startProxy(
   logger.info(
     {
       url,
+      port,
       upstream: upstream.kind,
       model: upstream.defaultModel,
       log: config.redisUrl ? 'redis' : 'memory',

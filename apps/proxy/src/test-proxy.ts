@@ -1,6 +1,6 @@
 // Test support for the proxy's own tests: a real proxy on a loopback port with its log lines
-// captured, and a reader of its SSE answers built on the client's parser.
-import { createEventStreamParser, type ServerSentEvent } from '@unbroken/client/parser'
+// captured. Generic helpers (SSE reader, waitFor, seeded random) come from @unbroken/test-kit.
+import type { SseEvent } from '@unbroken/test-kit'
 import { parseConfig } from './config'
 import { type RunningProxy, startProxy } from './server'
 
@@ -55,53 +55,12 @@ export function postStream(
   })
 }
 
-/** What an SSE answer carried: its events (ids included) and its comment lines. */
-export interface ReadStream {
-  readonly events: ServerSentEvent[]
-  readonly comments: string[]
-}
-
-/**
- * Reads an SSE body to its end, or until `stop` says so for an event it just read (then cancels
- * the body, which closes the connection as a client that leaves does).
- */
-export async function readStream(
-  response: Response,
-  stop: (event: ServerSentEvent) => boolean = () => false,
-): Promise<ReadStream> {
-  const events: ServerSentEvent[] = []
-  const comments: string[] = []
-  let stopped = false
-  const parser = createEventStreamParser({
-    onEvent: (event) => {
-      if (stopped) return
-      events.push(event)
-      stopped = stop(event)
-    },
-    onComment: (text) => comments.push(text),
-  })
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-  while (!stopped) {
-    const { done, value } = await reader.read()
-    if (done) break
-    parser.write(value)
-  }
-  await reader.cancel()
-  return { events, comments }
-}
-
 /** The concatenated `text` of the `delta` events. */
-export const textOf = (events: readonly ServerSentEvent[]): string =>
+export const textOf = (events: readonly SseEvent[]): string =>
   events
-    .filter((event) => event.type === 'delta')
+    .filter((event) => event.event === 'delta')
     .map((event) => JSON.parse(event.data).text ?? '')
     .join('')
 
-/** Waits until `check` holds, polling; fails after `timeoutMs` with `what`. */
-export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
+/** The id a resume continues after: the last event's. */
+export const lastIdOf = (events: readonly SseEvent[]): string => events.at(-1)?.id ?? ''
