@@ -10,6 +10,24 @@ const project = (name: string, dir: string, environment = 'node') => ({
   test: { name, root: `${root}/${dir}`, environment, include: ['**/*.test.{ts,tsx}'] },
 })
 
+// The react package's tests run on React 19, and its React-rendering tests (`*.test.tsx`) again on
+// React 18, from a workspace folder whose own node_modules hold react 18, react-dom 18 and a
+// testing library linked to them (an alias of the same names in one folder would leave react-dom 18
+// requiring react 19).
+const react18 = `${root}/packages/react/test-react-18/node_modules`
+const reactTests = (
+  name: string,
+  include: string,
+  alias: { find: RegExp; replacement: string }[],
+) => {
+  const base = project(name, 'packages/react', 'jsdom')
+  return {
+    ...base,
+    test: { ...base.test, include: [include], setupFiles: ['./test/setup.ts'] },
+    resolve: { alias },
+  }
+}
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
@@ -21,7 +39,13 @@ export default defineConfig({
     projects: [
       project('@unbroken/server', 'packages/server'),
       project('@unbroken/client', 'packages/client'),
-      project('@unbroken/react', 'packages/react'),
+      reactTests('@unbroken/react', '**/*.test.{ts,tsx}', []),
+      reactTests('@unbroken/react (React 18)', '**/*.test.tsx', [
+        {
+          find: /^(react|react-dom|@testing-library\/react)(\/.*)?$/,
+          replacement: `${react18}/$1$2`,
+        },
+      ]),
       project('@unbroken/redis', 'packages/redis'),
       project('@unbroken/proxy', 'apps/proxy'),
       project('@unbroken/e2e', 'e2e'),

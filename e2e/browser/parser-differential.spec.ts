@@ -1,12 +1,11 @@
 // Differential test: Chromium's native EventSource and our parser (running in the same page over
 // fetch) read the same raw bytes from a loopback server, and must dispatch identical events. The
 // conformance table is served too, so the table itself is checked against a real browser.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from '@playwright/test'
+import { type Listening, listen } from '@unbroken/test-kit'
+import { bytes, type ExpectedEvent, parserCases } from '@unbroken/test-kit/parser-cases'
 import { build } from 'esbuild'
-import { bytes, type ExpectedEvent, parserCases } from '../../packages/client/test/parser-cases'
 
 type Fixture = {
   name: string
@@ -95,8 +94,7 @@ const typesOf = (fixture: Fixture) => {
   return [...types]
 }
 
-let server: Server
-let origin: string
+let server: Listening
 
 test.beforeAll(async () => {
   const bundle = await build({
@@ -108,7 +106,7 @@ test.beforeAll(async () => {
     write: false,
   })
   const script = bundle.outputFiles[0]?.text ?? ''
-  server = createServer((req, res) => {
+  server = await listen((req, res) => {
     if (req.url === '/') {
       res.writeHead(200, { 'content-type': 'text/html' })
       res.end('<!doctype html><script src="/parser.js"></script>')
@@ -135,19 +133,16 @@ test.beforeAll(async () => {
     }
     next()
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 
 test.afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  await server.close()
 })
 
 test('native EventSource and our parser dispatch the same events for every fixture', async ({
   page,
 }) => {
-  await page.goto(`${origin}/`)
+  await page.goto(`${server.origin}/`)
   const jobs = fixtures.map((fixture, index) => ({ index, types: typesOf(fixture) }))
   const results = await page.evaluate(async (list) => {
     type Recorded = { type: string; data: string; lastEventId: string }

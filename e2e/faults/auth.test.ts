@@ -1,7 +1,7 @@
 import { type AuthContext, createEventStream } from '@unbroken/client'
 import type { EventHubOptions } from '@unbroken/server'
+import { createFaultProxy, type FaultProxy } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultProxy, type FaultProxy } from '../fault-proxy'
 import { assertSameEvents } from '../support/compare'
 import { collect } from '../support/read'
 import { type RegistryServer, startRegistryServer } from './registry-server'

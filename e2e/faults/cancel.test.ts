@@ -1,9 +1,9 @@
 import { createEventStream } from '@unbroken/client'
 import type { Producer } from '@unbroken/server'
+import { waitFor } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertSameEvents } from '../support/compare'
 import { collect } from '../support/read'
-import { waitFor } from '../support/wait'
 import { type RegistryServer, startRegistryServer } from './registry-server'
 import { readLog } from './source'
 

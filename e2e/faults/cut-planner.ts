@@ -1,7 +1,7 @@
 import { formatEvent } from '@unbroken/server'
-import type { FaultPlan, RequestHead } from '../fault-proxy'
+import type { FaultPlan, RequestHead } from '@unbroken/test-kit'
+import { createRandom, randomInt } from '@unbroken/test-kit'
 import type { ComparableEvent } from '../support/compare'
-import { createRandom, randomInt } from '../support/seed'
 
 /** The request header that tells the shared fault proxy which run a connection belongs to. */
 export const RUN_HEADER = 'x-run'

@@ -1,8 +1,8 @@
 import { createEventStream } from '@unbroken/client'
-import type { FaultProxy } from '../fault-proxy'
+import type { FaultProxy } from '@unbroken/test-kit'
+import { createRandom } from '@unbroken/test-kit'
 import { type ComparableEvent, describeFirstDifference } from '../support/compare'
 import { collect } from '../support/read'
-import { createRandom } from '../support/seed'
 import { type CutPlanner, RUN_HEADER } from './cut-planner'
 
 // A run that has not ended by then hangs: it fails, naming its seed, instead of stalling the suite.

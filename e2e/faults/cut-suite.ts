@@ -1,10 +1,8 @@
 import type { EventLog } from '@unbroken/server'
+import { baseSeed, createFaultProxy, type FaultProxy, waitFor } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultProxy, type FaultProxy } from '../fault-proxy'
 import { type ComparableEvent, describeFirstDifference } from '../support/compare'
 import { runPool } from '../support/pool'
-import { baseSeed } from '../support/seed'
-import { waitFor } from '../support/wait'
 import { type CutPlanner, createCutPlanner, remainingBytes } from './cut-planner'
 import { type CutRunOptions, cutRun } from './cut-run'
 import {

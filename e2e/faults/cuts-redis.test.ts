@@ -1,5 +1,5 @@
 import { createRedisEventLog } from '@unbroken/redis'
-import { type RedisServer, startRedisServer } from '../../packages/redis/test/redis-server'
+import { type RedisServer, startRedisServer } from '@unbroken/test-kit'
 import { describeCutSuite } from './cut-suite'
 
 // Fewer runs over the Redis log: its replay-to-tail hand-off must hold under cuts as the memory

@@ -1,9 +1,9 @@
 import { createEventStream, type ReconnectInfo } from '@unbroken/client'
 import type { Producer } from '@unbroken/server'
+import { waitFor } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertSameEvents } from '../support/compare'
 import { collect } from '../support/read'
-import { waitFor } from '../support/wait'
 import { type RegistryServer, startRegistryServer } from './registry-server'
 import { produce, readLog, sourceEvents } from './source'
 

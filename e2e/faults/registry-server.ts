@@ -11,8 +11,8 @@ import {
   type ResumableStreams,
   type ResumableStreamsOptions,
 } from '@unbroken/server'
+import { type Listening, listen } from '@unbroken/test-kit'
 import { closeAfterResponse } from '../support/connection-close'
-import { type Listening, listen } from '../support/http'
 
 export type RegistryServer = Listening & {
   readonly registry: ResumableStreams

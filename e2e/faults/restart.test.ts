@@ -1,9 +1,13 @@
 import { createEventStream, type EventStreamOptions } from '@unbroken/client'
 import { createRedisEventLog } from '@unbroken/redis'
 import type { EventLog } from '@unbroken/server'
+import {
+  type Child as Instance,
+  type RedisServer,
+  startChild,
+  startRedisServer,
+} from '@unbroken/test-kit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer } from '../../packages/redis/test/redis-server'
-import { type Child as Instance, startChild } from '../support/child'
 import { assertSameEvents, type ComparableEvent } from '../support/compare'
 import { collect } from '../support/read'
 import { readLog, sourceEvents } from './source'

@@ -1,6 +1,6 @@
 import { createEventStream } from '@unbroken/client'
+import { createFaultProxy, type FaultProxy } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultProxy, type FaultProxy } from '../fault-proxy'
 import { assertSameEvents, type ComparableEvent } from '../support/compare'
 import { collect } from '../support/read'
 import { type RegistryServer, startRegistryServer } from './registry-server'

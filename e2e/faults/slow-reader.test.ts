@@ -1,10 +1,9 @@
 import { createEventStream } from '@unbroken/client'
 import { createMemoryEventLog, type Producer } from '@unbroken/server'
+import { createFaultProxy, type FaultProxy, waitFor } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultProxy, type FaultProxy } from '../fault-proxy'
 import { assertSameEvents } from '../support/compare'
 import { collect } from '../support/read'
-import { waitFor } from '../support/wait'
 import { type RegistryServer, startRegistryServer } from './registry-server'
 import { readLog, sourceEvents } from './source'
 

@@ -1,6 +1,6 @@
 import { createEventHub, type EventHubOptions } from '@unbroken/server'
+import { type Listening, listen } from '@unbroken/test-kit'
 import { CANONICAL_EVENTS } from '../support/events'
-import { type Listening, listen } from '../support/http'
 
 export type OurServer = Listening & {
   readonly url: string

@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
+import { type Listening, listen } from '@unbroken/test-kit'
 import { createSession } from 'better-sse'
 import { EventStream, H3 } from 'h3'
 import { toNodeHandler } from 'h3/node'
@@ -7,7 +8,6 @@ import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { ComparableEvent } from '../support/compare'
 import { CANONICAL_EVENTS } from '../support/events'
-import { type Listening, listen } from '../support/http'
 
 /** A peer SSE server and exactly what a spec reader must get from it. */
 export type Peer = Listening & {

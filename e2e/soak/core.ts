@@ -1,10 +1,14 @@
 import { createEventStream } from '@unbroken/client'
-import { createFaultProxy, type FaultProxy } from '../fault-proxy'
-import { startChild } from '../support/child'
+import {
+  createFaultProxy,
+  createRandom,
+  describeSeed,
+  type FaultProxy,
+  startChild,
+} from '@unbroken/test-kit'
 import { type ComparableEvent, describeFirstDifference } from '../support/compare'
 import { runPool } from '../support/pool'
 import { collect } from '../support/read'
-import { createRandom } from '../support/seed'
 import { soakData } from './data'
 
 export type SoakOptions = {
@@ -240,7 +244,7 @@ export function memoryLeak(report: SoakReport): string | undefined {
 /** The figures, one per line, for the end of a soak run. */
 export function formatReport(report: SoakReport): string {
   return [
-    `soak (seed ${report.seed}, replay with E2E_SEED=${report.seed})`,
+    `soak, ${describeSeed(report.seed)}`,
     `  streams:        ${report.streams}`,
     `  events:         ${report.events} (${report.eventsPerSecond}/s)`,
     `  cuts / resumes: ${report.cuts} / ${report.resumes}`,

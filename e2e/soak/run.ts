@@ -3,7 +3,7 @@
  * Exits non-zero on any lost or duplicated event, or when the server's memory is not back within
  * 10% of its baseline once the streams' TTL passed. The CI variant is soak.test.ts.
  */
-import { baseSeed } from '../support/seed'
+import { baseSeed } from '@unbroken/test-kit'
 import { formatReport, memoryLeak, runSoak } from './core'
 
 const report = await runSoak({

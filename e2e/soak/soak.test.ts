@@ -1,5 +1,5 @@
+import { baseSeed } from '@unbroken/test-kit'
 import { expect, it } from 'vitest'
-import { baseSeed } from '../support/seed'
 import { formatReport, memoryLeak, runSoak } from './core'
 
 // The CI variant of `pnpm soak` (soak/run.ts): the same core, 1,000 concurrent streams, for 10 s

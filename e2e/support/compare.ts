@@ -1,3 +1,5 @@
+import { describeSeed } from '@unbroken/test-kit'
+
 /** What the comparison sees of one event; peers and our client are all mapped to this shape. */
 export type ComparableEvent = { readonly type: string; readonly id: string; readonly data: string }
 
@@ -36,7 +38,7 @@ export function describeFirstDifference(
 ): string | undefined {
   const difference = firstDifference(expected, got)
   if (difference === undefined) return undefined
-  const seedText = seed === undefined ? '' : `, seed ${seed} (replay with E2E_SEED=${seed})`
+  const seedText = seed === undefined ? '' : `, ${describeSeed(seed)}`
   return [
     `${scenario}${seedText}: first difference at event #${difference.index} (expected ${expected.length} events, got ${got.length})`,
     `  expected: ${show(difference.expected)}`,

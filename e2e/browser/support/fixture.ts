@@ -3,8 +3,8 @@ import {
   type FaultPlan,
   type FaultProxy,
   type RequestHead,
-} from '../../fault-proxy'
-import { startChild } from '../../support/child'
+  startChild,
+} from '@unbroken/test-kit'
 import type { ComparableEvent } from '../../support/compare'
 
 export type PageStats = {

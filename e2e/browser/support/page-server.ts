@@ -15,9 +15,9 @@
  * Everything is served on two ports, the second being a cross-origin server for the page (the
  * registry allows any origin). Prints `{"port":N,"crossOriginPort":M}` once listening.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createEventHub, createMemoryEventLog, createResumableStreams } from '@unbroken/server'
+import { listen } from '@unbroken/test-kit'
 import { build } from 'esbuild'
 import { produce, readLog, sourceEvents } from '../../faults/source'
 import { closeAfterResponse } from '../../support/connection-close'
@@ -123,12 +123,7 @@ const handler = (req: IncomingMessage, res: ServerResponse) => {
     res.end(String(error))
   })
 }
-const listening = (server: Server) =>
-  new Promise<number>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-  )
-const [port, crossOriginPort] = await Promise.all([
-  listening(createServer(handler)),
-  listening(createServer(handler)),
-])
-process.stdout.write(`${JSON.stringify({ port, crossOriginPort })}\n`)
+const [served, crossOrigin] = await Promise.all([listen(handler), listen(handler)])
+process.stdout.write(
+  `${JSON.stringify({ port: served.port, crossOriginPort: crossOrigin.port })}\n`,
+)

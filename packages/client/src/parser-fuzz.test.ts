@@ -1,6 +1,6 @@
+import { bytes } from '@unbroken/test-kit/parser-cases'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { bytes } from '../test/parser-cases'
 import { createEventStreamParser } from './parser'
 
 // Byte soup biased toward SSE syntax, so field names, line ends, BOMs and broken UTF-8 meet at

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type Listening, listen } from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { UnbrokenClientError } from './errors'
 import type { ServerSentEvent } from './parser'
@@ -20,9 +19,9 @@ const collect = async (stream: ReadableStream<ServerSentEvent>) => {
   return events
 }
 
-let server: Server | undefined
+let server: Listening | undefined
 afterEach(async () => {
-  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined))
+  await server?.close()
   server = undefined
 })
 
@@ -67,16 +66,14 @@ describe('createEventStreamParserStream', () => {
 
   it('parses a fetch body from a loopback server that splits characters across writes', async () => {
     const body = new TextEncoder().encode('\uFEFFid: 1\ndata: é🦄\r\n\r\n')
-    server = createServer((_req, res) => {
+    server = await listen((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
       // One byte per write, each flushed on its own, splits the BOM, CRLF and every character.
       let i = 0
       const next = () => (i < body.length ? res.write(body.subarray(i, ++i), next) : res.end())
       next()
     })
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as AddressInfo
-    const response = await fetch(`http://127.0.0.1:${port}/`)
+    const response = await fetch(`${server.origin}/`)
     const events = await collect(
       (response.body as ReadableStream<Uint8Array>).pipeThrough(createEventStreamParserStream()),
     )

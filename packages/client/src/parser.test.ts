@@ -1,5 +1,5 @@
+import { type ParserCase, parserCases } from '@unbroken/test-kit/parser-cases'
 import { describe, expect, it } from 'vitest'
-import { type ParserCase, parserCases } from '../test/parser-cases'
 import { UnbrokenClientError } from './errors'
 import {
   createEventStreamParser,

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { createRandom } from '@unbroken/test-kit'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { formatEvent, openStream, startServer, type TestServer } from '../test/server'
 import { createEventStream } from './stream'
@@ -6,19 +7,11 @@ import { createEventStream } from './stream'
 const RUNS = 200
 const MAX_CUTS = 5
 
-// mulberry32: a tiny seeded PRNG, so a failing run can be replayed from its seed alone.
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
 const ALPHABET = ['a', 'b', ' ', 'é', 'ß', '日', '本', '😀', '🧪', '\n', ':', 'data: x']
 type Source = { id: string; data: string }
 
 const sourceFor = (seed: number): Source[] => {
-  const random = prng(seed)
+  const random = createRandom(seed)
   return Array.from({ length: 1 + Math.floor(random() * 20) }, (_, i) => ({
     id: `${seed}-${i}-日`,
     data: Array.from(
@@ -34,7 +27,7 @@ const runs = new Map<number, { random: () => number; cuts: number }>()
 const handle = (path: string, lastEventId: string | undefined, res: ServerResponse) => {
   const seed = Number(path.split('/')[2])
   const source = sourceFor(seed)
-  const run = runs.get(seed) ?? { random: prng(seed ^ 0x5eed), cuts: 0 }
+  const run = runs.get(seed) ?? { random: createRandom(seed ^ 0x5eed), cuts: 0 }
   runs.set(seed, run)
   const { random } = run
   const cut = run.cuts < MAX_CUTS && random() < 0.6

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { listen } from '@unbroken/test-kit'
 import { afterEach } from 'vitest'
 import type { UnbrokenClientError } from '../src/errors'
 import { createEventStream } from '../src/stream'
@@ -31,7 +31,7 @@ export interface TestServer {
 export async function startServer(handler: Handler): Promise<TestServer> {
   const requests: SeenRequest[] = []
   const waiters: Array<() => void> = []
-  const server = createServer(async (req, res) => {
+  const server = await listen(async (req, res) => {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const raw = req.headers['last-event-id'] as string | undefined
@@ -51,19 +51,13 @@ export async function startServer(handler: Handler): Promise<TestServer> {
       res.destroy()
     }
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: server.origin,
     requests,
     async waitForRequests(count) {
       while (requests.length < count) await new Promise<void>((resolve) => waiters.push(resolve))
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close: server.close,
   }
 }
 

@@ -1,6 +1,6 @@
 import { describeEventLogContract } from '@unbroken/server/testing'
+import { startRedisServer } from '@unbroken/test-kit'
 import { afterAll, it } from 'vitest'
-import { startRedisServer } from '../test/redis-server'
 import { createRedisEventLog } from './log'
 
 const redis = await startRedisServer()

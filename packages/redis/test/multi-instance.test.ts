@@ -2,45 +2,29 @@
  * Two server processes share one real redis-server. A client streaming from instance A drops its
  * connection and resumes through instance B; a SIGKILLed producer surfaces as `producer-lost`.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { resolve } from 'node:path'
-import { createInterface } from 'node:readline'
+import {
+  type Child,
+  readSse,
+  type SseEvent,
+  startChild,
+  startRedisServer,
+} from '@unbroken/test-kit'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { startRedisServer } from './redis-server'
-import { readSse, type SseEvent } from './sse'
 
 const redis = await startRedisServer()
 afterAll(() => redis?.stop())
 
-const root = resolve(import.meta.dirname, '../../..')
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL')
+const children: Child[] = []
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => child.kill()))
 })
 
-interface Instance {
-  readonly origin: string
-  readonly child: ChildProcess
-}
-
-/**
- * Spawns `instance.ts` and resolves once it prints its port. Node runs it with tsx as a loader
- * rather than through the tsx CLI, which forks: SIGKILL must hit the process that produces.
- */
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@unbroken/source', 'packages/redis/test/instance.ts'],
-    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  )
+/** Runs `instance.ts` in a child process (killed after the test) once it announced its port. */
+async function startInstance(env: Record<string, string>): Promise<Child> {
+  const child = await startChild(`${import.meta.dirname}/instance.ts`, env)
   children.push(child)
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const port = await new Promise<number>((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`instance exited early (${code})`)))
-    lines.once('line', (line) => done((JSON.parse(line) as { port: number }).port))
-  })
-  return { origin: `http://127.0.0.1:${port}`, child }
+  return child
 }
 
 /** Reads `count` events (or all, when omitted) from a response, then drops the connection. */
@@ -96,7 +80,7 @@ describe.skipIf(!redis)('two instances sharing one redis-server', () => {
     const posted = await fetch(`${a.origin}/streams`, { method: 'POST', signal: first.signal })
     const url = posted.headers.get('content-location')
     const before = await take(posted, first, 10)
-    a.child.kill('SIGKILL')
+    await a.kill()
 
     const second = new AbortController()
     const resumed = await fetch(`${b.origin}${url}`, {

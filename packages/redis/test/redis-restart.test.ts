@@ -4,14 +4,17 @@
  * Each server here is this file's own, because these tests kill it.
  */
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createResumableStreams, type EventLog } from '@unbroken/server'
+import {
+  listen,
+  type RedisServer,
+  readSse,
+  type SseEvent,
+  startRedisServer,
+} from '@unbroken/test-kit'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { createRedisEventLog, type RedisEventLogOptions } from '../src/index'
-import { type RedisServer, startRedisServer } from './redis-server'
-import { readSse, type SseEvent } from './sse'
 
 const volatile = await startRedisServer()
 const durable = await startRedisServer({ persistent: true })
@@ -138,7 +141,7 @@ describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', (
   it('ends the SSE stream of the registry with a retryable error event', async () => {
     const [log] = instances(server)
     const streams = createResumableStreams({ log })
-    const http = createServer((req, res) => {
+    const served = await listen((req, res) => {
       void streams.handle(req, res, async (stream) => {
         for (let i = 0; !stream.signal.aborted; i += 1) {
           await stream.send({ event: 'delta', data: `token ${i}` })
@@ -147,10 +150,8 @@ describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', (
         }
       })
     })
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
     try {
-      const { port } = http.address() as AddressInfo
-      const response = await fetch(`http://127.0.0.1:${port}/streams`, { method: 'POST' })
+      const response = await fetch(`${served.origin}/streams`, { method: 'POST' })
       const events: SseEvent[] = []
       for await (const event of readSse(response)) {
         events.push(event)
@@ -163,8 +164,7 @@ describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', (
         retryable: true,
       })
     } finally {
-      http.closeAllConnections()
-      http.close()
+      await served.close()
       await streams.close()
     }
   })

@@ -3,12 +3,13 @@ import { createServer, type RequestListener, request, type ServerResponse } from
 import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type Listening, listen } from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
-import { aborted, connectNonReading, listen, type TestServer } from './test-helpers'
+import { aborted, connectNonReading } from './test-helpers'
 import type { EventHubOptions, EventWriter, SendOutcome } from './types'
 
-let server: TestServer | undefined
+let server: Listening | undefined
 const sockets: Socket[] = []
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy()
@@ -35,7 +36,7 @@ async function serveOne(
     resolve = r
   })
   server = await listen((req, res) => resolve({ writer: hub.node(req, res), res }))
-  return { url: server.url, port: server.port, served }
+  return { url: server.origin, port: server.port, served }
 }
 
 describe('bounded backpressure', () => {
@@ -190,7 +191,7 @@ async function streamToSlowReader(
   let body: string
   if (transport === 'tcp') {
     server = await listen(handler)
-    reader = readSlowly(server, rate)
+    reader = readSlowly({ url: server.origin }, rate)
     body = await reader.body
   } else {
     const socketPath = join(tmpdir(), `unbroken-slow-${process.pid}-${Date.now()}.sock`)
@@ -267,7 +268,7 @@ describe('abrupt disconnects', () => {
     const clients = Array.from({ length: 40 }, () => {
       const cutAfter = Math.floor(random() * 256 * 1024)
       return new Promise<void>((resolve) => {
-        const req = request(server?.url ?? '', (response) => {
+        const req = request(server?.origin ?? '', (response) => {
           let received = 0
           response.on('data', (chunk: Buffer) => {
             received += chunk.length

@@ -3,15 +3,16 @@
 import { createServer, type Server } from 'node:http'
 import { createServer as createHttp2Server, connect as http2Connect } from 'node:http2'
 import { createAdaptorServer } from '@hono/node-server'
+import { type Listening, listen, parseSse } from '@unbroken/test-kit'
 import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
-import { aborted, listen, openStream, parseEvents, type TestServer } from './test-helpers'
+import { aborted, openStream } from './test-helpers'
 import type { EventHub, EventWriter } from './types'
 
-let server: TestServer | undefined
+let server: Started | undefined
 let closeFastify: (() => Promise<void>) | undefined
 afterEach(async () => {
   await server?.close()
@@ -44,7 +45,9 @@ function routeHandler(hub: EventHub, onWriter: (writer: EventWriter) => void) {
   }
 }
 
-type Start = (hub: EventHub, onWriter: (writer: EventWriter) => void) => Promise<TestServer>
+/** What a test needs of a started framework: where it listens, and how to stop it. */
+type Started = Pick<Listening, 'origin' | 'close'>
+type Start = (hub: EventHub, onWriter: (writer: EventWriter) => void) => Promise<Started>
 
 const frameworks: Record<string, Start> = {
   'node:http': (hub, onWriter) =>
@@ -75,7 +78,7 @@ const frameworks: Record<string, Start> = {
     closeFastify = () => app.close()
     const address = app.server.address()
     if (address === null || typeof address === 'string') throw new Error('no port')
-    return { url: `http://127.0.0.1:${address.port}`, port: address.port, close: async () => {} }
+    return { origin: `http://127.0.0.1:${address.port}`, close: async () => {} }
   },
   'Hono on @hono/node-server': (hub, onWriter) => {
     const app = new Hono()
@@ -94,8 +97,8 @@ const frameworks: Record<string, Start> = {
 describe.each(Object.entries(frameworks))('%s', (_name, start) => {
   it('delivers every event and the terminal done', async () => {
     server = await start(createEventHub(), () => {})
-    const body = await (await openStream(`${server.url}/stream`)).ended()
-    expect(parseEvents(body)).toEqual(expected)
+    const body = await (await openStream(`${server.origin}/stream`)).ended()
+    expect(parseSse(body)).toEqual(expected)
   })
 
   it('aborts the writer when the client disconnects', async () => {
@@ -103,7 +106,7 @@ describe.each(Object.entries(frameworks))('%s', (_name, start) => {
     server = await start(createEventHub(), (w) => {
       writer = w
     })
-    const client = await openStream(`${server.url}/hold`)
+    const client = await openStream(`${server.origin}/hold`)
     await client.waitFor('retry:')
     client.destroy()
     expect(await aborted((writer as EventWriter).signal)).toBe('client-closed')
@@ -113,11 +116,10 @@ describe.each(Object.entries(frameworks))('%s', (_name, start) => {
 describe('HTTP/2 (node:http2 compatibility API)', () => {
   it('streams without connection-specific headers and ends with done', async () => {
     const hub = createEventHub()
-    const h2 = createHttp2Server((req, res) => void produce(hub.node(req, res), req.url))
-    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve))
-    const address = h2.address()
-    if (address === null || typeof address === 'string') throw new Error('no port')
-    const session = http2Connect(`http://127.0.0.1:${address.port}`)
+    const h2 = await listen(
+      createHttp2Server((req, res) => void produce(hub.node(req, res), req.url)),
+    )
+    const session = http2Connect(h2.origin)
     const stream = session.request({ ':path': '/stream' })
     const [headers, body] = await Promise.all([
       new Promise<Record<string, unknown>>((resolve) => stream.on('response', resolve)),
@@ -131,10 +133,10 @@ describe('HTTP/2 (node:http2 compatibility API)', () => {
       }),
     ])
     session.close()
-    await new Promise((resolve) => h2.close(resolve))
+    await h2.close()
     expect(headers[':status']).toBe(200)
     expect(headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(headers.connection).toBeUndefined()
-    expect(parseEvents(body)).toEqual(expected)
+    expect(parseSse(body)).toEqual(expected)
   })
 })

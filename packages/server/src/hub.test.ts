@@ -1,18 +1,19 @@
 import type { ServerResponse } from 'node:http'
+import { type Listening, listen, parseSse } from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
-import { connectNonReading, listen, openStream, parseEvents, type TestServer } from './test-helpers'
+import { connectNonReading, openStream } from './test-helpers'
 import type { EventHub, EventWriter, MetricsChange, SendOutcome } from './types'
 import { StreamWriter } from './writer'
 
-let server: TestServer | undefined
+let server: Listening | undefined
 afterEach(async () => {
   await server?.close()
   server = undefined
 })
 
 /** Serves streams that send `count` events (or forever when omitted) until closed. */
-async function serveProducers(hub: EventHub, count?: number): Promise<TestServer> {
+async function serveProducers(hub: EventHub, count?: number): Promise<Listening> {
   server = await listen((req, res) => {
     let writer: EventWriter
     try {
@@ -37,12 +38,12 @@ async function serveProducers(hub: EventHub, count?: number): Promise<TestServer
 describe('hub', () => {
   it('serves 200 concurrent streams completely', async () => {
     const hub = createEventHub()
-    const { url } = await serveProducers(hub, 50)
+    const { origin } = await serveProducers(hub, 50)
     const bodies = await Promise.all(
-      Array.from({ length: 200 }, async () => (await openStream(url)).ended()),
+      Array.from({ length: 200 }, async () => (await openStream(origin)).ended()),
     )
     for (const body of bodies) {
-      const events = parseEvents(body)
+      const events = parseSse(body)
       expect(events).toHaveLength(51)
       expect(events.at(-1)?.event).toBe('done')
     }
@@ -52,10 +53,10 @@ describe('hub', () => {
 
   it('refuses streams past maxStreams with stream-limit', async () => {
     const hub = createEventHub({ maxStreams: 1 })
-    const { url } = await serveProducers(hub)
-    const first = await openStream(url)
+    const { origin } = await serveProducers(hub)
+    const first = await openStream(origin)
     await first.waitFor('id: 0')
-    const second = await openStream(url)
+    const second = await openStream(origin)
     expect(second.response.statusCode).toBe(503)
     expect(await second.ended()).toBe('stream-limit')
     first.destroy()
@@ -68,7 +69,7 @@ describe('hub', () => {
       writer = hub.node(req, res)
       void writer.send({ data: 'abc' }).then(() => writer?.end())
     })
-    const body = await (await openStream(server.url)).ended()
+    const body = await (await openStream(server.origin)).ended()
     expect(writer?.metrics()).toMatchObject({
       events: 1,
       bytes: Buffer.byteLength(body),
@@ -121,7 +122,7 @@ describe('hub', () => {
     })
     const { writer, response } = hub.web(new Request('http://localhost/s'))
     void writer.end()
-    expect(parseEvents(await response.text())).toEqual([{ event: 'done', data: '{}' }])
+    expect(parseSse(await response.text())).toEqual([{ event: 'done', data: '{}' }])
   })
 
   it('throws invalid-argument for a bad option at creation', () => {
@@ -146,13 +147,13 @@ describe('hub', () => {
 describe('closeAll', () => {
   it('ends every stream in flight with a jittered retry and a retryable shutting-down error', async () => {
     const hub = createEventHub({ retryMs: 1000 })
-    const { url } = await serveProducers(hub)
-    const clients = await Promise.all(Array.from({ length: 20 }, () => openStream(url)))
+    const { origin } = await serveProducers(hub)
+    const clients = await Promise.all(Array.from({ length: 20 }, () => openStream(origin)))
     await Promise.all(clients.map((client) => client.waitFor('id: 2')))
     await hub.closeAll({ reason: 'deploy', retryJitterMs: 1000, deadlineMs: 5000 })
     const retries = new Set<number>()
     for (const body of await Promise.all(clients.map((client) => client.ended()))) {
-      const last = parseEvents(body).at(-1)
+      const last = parseSse(body).at(-1)
       expect(last?.event).toBe('error')
       const payload = JSON.parse(last?.data ?? '')
       expect(payload).toMatchObject({ code: 'shutting-down', retryable: true })

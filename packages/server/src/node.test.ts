@@ -1,17 +1,11 @@
 import { request, type ServerResponse } from 'node:http'
+import { type Listening, listen, parseSse } from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
-import {
-  aborted,
-  dispatchEveryBlock,
-  listen,
-  openStream,
-  parseEvents,
-  type TestServer,
-} from './test-helpers'
+import { aborted, dispatchEveryBlock, openStream } from './test-helpers'
 import type { EventWriter, EventWriterOptions } from './types'
 
-let server: TestServer | undefined
+let server: Listening | undefined
 afterEach(async () => {
   await server?.close()
   server = undefined
@@ -21,7 +15,7 @@ afterEach(async () => {
 async function serve(
   run: (writer: EventWriter, res: ServerResponse) => void | Promise<void>,
   hub = createEventHub(),
-): Promise<TestServer> {
+): Promise<Listening> {
   server = await listen((req, res) => {
     void run(hub.node(req, res, { headers: { 'Content-Location': '/streams/s1' } }), res)
   })
@@ -30,8 +24,8 @@ async function serve(
 
 describe('node writer: opening', () => {
   it('sets the protocol headers on HTTP/1.1, including Connection and extra headers', async () => {
-    const { url } = await serve((writer) => writer.end())
-    const client = await openStream(url)
+    const { origin } = await serve((writer) => writer.end())
+    const client = await openStream(origin)
     expect(client.response.statusCode).toBe(200)
     expect(client.response.headers).toMatchObject({
       'content-type': 'text/event-stream; charset=utf-8',
@@ -43,8 +37,8 @@ describe('node writer: opening', () => {
   })
 
   it('sends the retry hint and a comment before any event exists', async () => {
-    const { url } = await serve(() => {})
-    const client = await openStream(url)
+    const { origin } = await serve(() => {})
+    const client = await openStream(origin)
     expect(await client.waitFor('retry: 1000\n')).toMatchInlineSnapshot(`
       ": ok
       retry: 1000
@@ -64,17 +58,17 @@ describe('node writer: opening', () => {
       }
       void hub.node(req, res).end()
     })
-    await (await openStream(server.url)).ended()
+    await (await openStream(server.origin)).ended()
     expect(calls).toEqual([true])
   })
 
   it('exposes Last-Event-ID from the request', async () => {
     let seen: string | undefined
-    const { url } = await serve((writer) => {
+    const { origin } = await serve((writer) => {
       seen = writer.lastEventId
       return writer.end()
     })
-    await (await openStream(url, { 'Last-Event-ID': 's1-41' })).ended()
+    await (await openStream(origin, { 'Last-Event-ID': 's1-41' })).ended()
     expect(seen).toBe('s1-41')
   })
 })
@@ -86,21 +80,21 @@ describe('node writer: read by a client that dispatches every block', () => {
   const done = { id: '', event: 'done', data: '{}' }
 
   it('dispatches nothing for the opening', async () => {
-    const { url } = await serve((writer) => writer.end())
-    expect(dispatchEveryBlock(await (await openStream(url)).ended())).toEqual([done])
+    const { origin } = await serve((writer) => writer.end())
+    expect(dispatchEveryBlock(await (await openStream(origin)).ended())).toEqual([done])
   })
 
   it('dispatches nothing for a keepalive heartbeat', async () => {
     let writer: EventWriter | undefined
     let opened = 0
-    const { url } = await serve(
+    const { origin } = await serve(
       (w) => {
         writer = w
         opened = w.metrics().bytes
       },
       createEventHub({ keepAliveMs: 8 }),
     )
-    const client = await openStream(url)
+    const client = await openStream(origin)
     // A heartbeat is a bare `:` line; only the opening was written before it.
     await client.waitFor('\n:\n')
     void writer?.end()
@@ -111,12 +105,12 @@ describe('node writer: read by a client that dispatches every block', () => {
 
   it('dispatches nothing for a comment', async () => {
     let opened = 0
-    const { url } = await serve(async (writer) => {
+    const { origin } = await serve(async (writer) => {
       opened = writer.metrics().bytes
       await writer.comment('still here')
       await writer.end()
     })
-    const afterOpening = (await (await openStream(url)).ended()).slice(opened)
+    const afterOpening = (await (await openStream(origin)).ended()).slice(opened)
     expect(afterOpening).toContain(': still here\n')
     expect(dispatchEveryBlock(afterOpening)).toEqual([done])
   })
@@ -124,11 +118,11 @@ describe('node writer: read by a client that dispatches every block', () => {
 
 describe('node writer: sending', () => {
   it('delivers events in order with their ids, then done', async () => {
-    const { url } = await serve(async (writer) => {
+    const { origin } = await serve(async (writer) => {
       for (let i = 0; i < 3; i++) await writer.send({ id: i, event: 'delta', data: `t${i}` })
       await writer.end()
     })
-    const events = parseEvents(await (await openStream(url)).ended())
+    const events = parseSse(await (await openStream(origin)).ended())
     expect(events).toEqual([
       { id: '0', event: 'delta', data: 't0' },
       { id: '1', event: 'delta', data: 't1' },
@@ -140,7 +134,7 @@ describe('node writer: sending', () => {
   it('coalesces sends made in the same tick into one socket write, without a timer', async () => {
     let writes = 0
     let writesAfterTick = 0
-    const { url } = await serve((writer, res) => {
+    const { origin } = await serve((writer, res) => {
       const write = res.write.bind(res) as (chunk: string) => boolean
       res.write = ((chunk: string) => {
         writes++
@@ -153,7 +147,7 @@ describe('node writer: sending', () => {
         void writer.end()
       })
     })
-    const events = parseEvents(await (await openStream(url)).ended())
+    const events = parseSse(await (await openStream(origin)).ended())
     expect(events).toHaveLength(51)
     expect(writesAfterTick).toBe(1)
     expect(writes).toBe(2)
@@ -161,17 +155,17 @@ describe('node writer: sending', () => {
 
   it('resolves send as written while the client reads', async () => {
     const outcomes: string[] = []
-    const { url } = await serve(async (writer) => {
+    const { origin } = await serve(async (writer) => {
       outcomes.push(await writer.send({ data: 'a' }), await writer.comment('still here'))
       await writer.end()
     })
-    expect(await (await openStream(url)).ended()).toContain(': still here\n')
+    expect(await (await openStream(origin)).ended()).toContain(': still here\n')
     expect(outcomes).toEqual(['written', 'written'])
   })
 
   it('refuses an injected event name synchronously and keeps the stream intact', async () => {
     let thrown: unknown
-    const { url } = await serve(async (writer) => {
+    const { origin } = await serve(async (writer) => {
       try {
         await writer.send({ event: 'delta\ndata: injected', data: 'x' })
       } catch (error) {
@@ -180,10 +174,10 @@ describe('node writer: sending', () => {
       await writer.send({ data: 'after' })
       await writer.end()
     })
-    const body = await (await openStream(url)).ended()
+    const body = await (await openStream(origin)).ended()
     expect(thrown).toMatchObject({ code: 'invalid-argument' })
     expect(body).not.toContain('injected')
-    expect(parseEvents(body).map((e) => e.data)).toEqual(['after', '{}'])
+    expect(parseSse(body).map((e) => e.data)).toEqual(['after', '{}'])
   })
 })
 
@@ -191,10 +185,10 @@ describe('node writer: disconnects', () => {
   /** Opens a stream, lets the client leave after the opening bytes, and hands over its writer. */
   async function openThenLeave(): Promise<EventWriter> {
     let writer: EventWriter | undefined
-    const { url } = await serve((w) => {
+    const { origin } = await serve((w) => {
       writer = w
     })
-    const client = await openStream(url)
+    const client = await openStream(origin)
     await client.waitFor('retry: 1000\n')
     client.destroy()
     return writer as EventWriter
@@ -226,7 +220,7 @@ describe('node writer: late open', () => {
       res.on('close', () => resolveWriter(hub.node(req, res)))
       destroyClient()
     })
-    const req = request(server.url)
+    const req = request(server.origin)
     req.on('error', () => {})
     destroyClient = () => req.destroy()
     req.end()
@@ -244,15 +238,15 @@ describe('node writer: credential expiry', () => {
     onError?: (error: unknown) => void,
   ) {
     const hub = createEventHub({ expiresAt, onError })
-    const { url } = await serve(async (writer) => {
+    const { origin } = await serve(async (writer) => {
       await writer.send({ id: 'e-1', data: 'x' })
       await writer.end()
     }, hub)
-    return parseEvents(await (await openStream(url)).ended())
+    return parseSse(await (await openStream(origin)).ended())
   }
 
   const delivered = [
-    { id: 'e-1', event: 'message', data: 'x' },
+    { id: 'e-1', data: 'x' },
     { event: 'done', data: '{}' },
   ]
 
@@ -281,8 +275,8 @@ describe('node writer: credential expiry', () => {
 
 describe('node writer: terminal events', () => {
   it('end sends done with the given data and ends the response', async () => {
-    const { url } = await serve((writer) => writer.end('{"reason":"cancelled"}'))
-    expect(parseEvents(await (await openStream(url)).ended())).toEqual([
+    const { origin } = await serve((writer) => writer.end('{"reason":"cancelled"}'))
+    expect(parseSse(await (await openStream(origin)).ended())).toEqual([
       { event: 'done', data: '{"reason":"cancelled"}' },
     ])
   })
@@ -290,10 +284,13 @@ describe('node writer: terminal events', () => {
   it('fail masks an unexpected message and reports it to onError', async () => {
     const seen: unknown[] = []
     const hub = createEventHub({ onError: (error) => seen.push(error) })
-    const { url } = await serve((writer) => writer.fail(new Error('db password is hunter2')), hub)
-    const body = await (await openStream(url)).ended()
+    const { origin } = await serve(
+      (writer) => writer.fail(new Error('db password is hunter2')),
+      hub,
+    )
+    const body = await (await openStream(origin)).ended()
     expect(body).not.toContain('hunter2')
-    expect(parseEvents(body)).toEqual([
+    expect(parseSse(body)).toEqual([
       {
         event: 'error',
         data: '{"code":"internal-error","message":"The stream failed unexpectedly.","retryable":false}',
@@ -303,7 +300,7 @@ describe('node writer: terminal events', () => {
   })
 
   it('fail passes a structured error through with a matching retry hint', async () => {
-    const { url } = await serve((writer) =>
+    const { origin } = await serve((writer) =>
       writer.fail({
         code: 'upstream-overloaded',
         message: 'Try again soon.',
@@ -311,9 +308,9 @@ describe('node writer: terminal events', () => {
         retryAfterMs: 2500,
       }),
     )
-    const body = await (await openStream(url)).ended()
+    const body = await (await openStream(origin)).ended()
     expect(body).toContain('retry: 2500\nevent: error\n')
-    expect(JSON.parse(parseEvents(body)[0]?.data ?? '')).toEqual({
+    expect(JSON.parse(parseSse(body)[0]?.data ?? '')).toEqual({
       code: 'upstream-overloaded',
       message: 'Try again soon.',
       retryable: true,
@@ -322,11 +319,11 @@ describe('node writer: terminal events', () => {
   })
 
   it('close after a send still delivers the sent event, without a terminal event', async () => {
-    const { url } = await serve(async (writer) => {
+    const { origin } = await serve(async (writer) => {
       await writer.send({ id: '9', event: 'done', data: '{}' })
       writer.close('ended')
     })
-    expect(parseEvents(await (await openStream(url)).ended())).toEqual([
+    expect(parseSse(await (await openStream(origin)).ended())).toEqual([
       { id: '9', event: 'done', data: '{}' },
     ])
   })
@@ -334,11 +331,11 @@ describe('node writer: terminal events', () => {
   it('ends a connection at maxDurationMs with a retryable timeout error', async () => {
     const hub = createEventHub({ maxDurationMs: 50 })
     let writer: EventWriter | undefined
-    const { url } = await serve((w) => {
+    const { origin } = await serve((w) => {
       writer = w
     }, hub)
-    const body = await (await openStream(url)).ended()
-    expect(JSON.parse(parseEvents(body).at(-1)?.data ?? '')).toMatchObject({
+    const body = await (await openStream(origin)).ended()
+    expect(JSON.parse(parseSse(body).at(-1)?.data ?? '')).toMatchObject({
       code: 'timeout',
       retryable: true,
     })

@@ -1,10 +1,11 @@
+import { readSse } from '@unbroken/test-kit'
 import { describe, expect, it, vi } from 'vitest'
 import { createEventHub } from './hub'
 import type { EventLog } from './log'
 import { createMemoryEventLog } from './memory-log'
 import { createResumableStreams, createStreamId } from './resumable'
 import type { ResumableStreamsOptions } from './resumable-types'
-import { cleanUpAfterEach, drivenProducer, onCleanup, readSse, setup } from './test-resumable'
+import { cleanUpAfterEach, drivenProducer, onCleanup, setup } from './test-resumable'
 
 cleanUpAfterEach()
 
@@ -199,10 +200,11 @@ describe('failures', () => {
     const inner = createMemoryEventLog()
     const log: EventLog = { ...inner, info: () => Promise.reject(bug) }
     const { url } = await setup(undefined, { log, onError })
-    const response = await fetch(url(`/streams/${createStreamId()}`))
+    const id = createStreamId()
+    const response = await fetch(url(`/streams/${id}`))
     expect(response.status).toBe(500)
     expect(JSON.stringify(await response.json())).not.toContain('10.0.0.7')
-    expect(onError).toHaveBeenCalledWith(bug, undefined)
+    expect(onError).toHaveBeenCalledWith(bug, id)
   })
 
   it('ends a connection with a retryable error when the log fails mid-tail', async () => {

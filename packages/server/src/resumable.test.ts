@@ -1,3 +1,4 @@
+import { readSse } from '@unbroken/test-kit'
 import { describe, expect, it, vi } from 'vitest'
 import { createEventHub } from './hub'
 import type { EventLog } from './log'
@@ -6,7 +7,7 @@ import { createResumableStreams, createStreamId } from './resumable'
 import type { StreamRequest } from './resumable-http'
 import type { Producer } from './resumable-producer'
 import type { ResumableStreamsOptions } from './resumable-types'
-import { cleanUpAfterEach, drivenProducer, onCleanup, readSse, setup } from './test-resumable'
+import { cleanUpAfterEach, drivenProducer, onCleanup, setup } from './test-resumable'
 
 cleanUpAfterEach()
 

@@ -1,36 +1,7 @@
-// Loopback helpers for the writer's socket tests: a server on 127.0.0.1 and clients that read
-// raw bytes, wait for a marker, or never read at all.
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  request,
-  type Server,
-} from 'node:http'
+// Clients for the writer's socket tests that read raw bytes, wait for a marker, or never read at
+// all. The loopback server and the SSE parser are `@unbroken/test-kit`'s `listen` and `parseSse`.
+import { type IncomingMessage, request } from 'node:http'
 import { connect, type Socket } from 'node:net'
-
-export interface TestServer {
-  readonly url: string
-  readonly port: number
-  close(): Promise<void>
-}
-
-/** Starts `server` (default: a `node:http` server around `handler`) on an ephemeral loopback port. */
-export async function listen(handler: RequestListener | Server): Promise<TestServer> {
-  const server = typeof handler === 'function' ? createServer(handler) : handler
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
 
 /** A reading client: accumulates the body as text and resolves `waitFor` once a marker arrived. */
 export interface StreamClient {
@@ -98,32 +69,6 @@ export function connectNonReading(port: number, path = '/'): Promise<Socket> {
     // The server cuts this client on purpose; a reset must not fail the test run.
     socket.on('error', () => {})
   })
-}
-
-/** Parses SSE text into dispatched events (enough of the WHATWG algorithm for assertions). */
-export function parseEvents(text: string): Array<{ id?: string; event: string; data: string }> {
-  const events: Array<{ id?: string; event: string; data: string }> = []
-  for (const block of text.split('\n\n')) {
-    let data: string[] | undefined
-    let event = 'message'
-    let id: string | undefined
-    for (const line of block.split('\n')) {
-      if (line === '' || line.startsWith(':')) continue
-      const colon = line.indexOf(':')
-      const name = colon === -1 ? line : line.slice(0, colon)
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
-      if (name === 'data') {
-        data ??= []
-        data.push(value)
-      } else if (name === 'event') event = value
-      else if (name === 'id') id = value
-    }
-    if (data !== undefined)
-      events.push(
-        id === undefined ? { event, data: data.join('\n') } : { id, event, data: data.join('\n') },
-      )
-  }
-  return events
 }
 
 /**

@@ -1,111 +1,15 @@
 /**
- * Test helpers for the resumable-stream tests: a loopback server, a minimal SSE reader (split on
- * blank lines; the server and client packages never import each other) and a producer the test
- * drives token by token. Not published (`files` excludes `src/**\/test-*`).
+ * Test helpers for the resumable-stream tests: a registry served on loopback and a producer the
+ * test drives token by token. Not published (`files` excludes `src/**\/test-*`).
  */
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listen } from '@unbroken/test-kit'
 import { afterEach } from 'vitest'
 import { createEventHub } from './hub'
 import type { EventLog } from './log'
 import { createMemoryEventLog } from './memory-log'
 import { createResumableStreams } from './resumable'
 import type { Producer, ProducerStream } from './resumable-producer'
-import type { ResumableStreams, ResumableStreamsOptions } from './resumable-types'
-import type { NodeRequest } from './types'
-
-export interface Sse {
-  readonly id?: string
-  readonly event?: string
-  readonly data: string
-}
-
-export interface Loopback {
-  readonly origin: string
-  close(): Promise<void>
-}
-
-/** Serves `streams.handle` on 127.0.0.1 with an ephemeral port; `producer` answers every POST. */
-export async function listen(
-  streams: ResumableStreams,
-  producer?: Producer<NodeRequest>,
-): Promise<Loopback> {
-  const server: Server = createServer((req, res) => {
-    void streams.handle(req, res, producer)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    async close() {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    },
-  }
-}
-
-/** Reads SSE blocks from a response body, one dispatched event (a block with data) at a time. */
-export function readSse(response: Response) {
-  const body = response.body
-  if (!body) throw new Error('no body')
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader()
-  let buffer = ''
-  const parse = (block: string): Sse | undefined => {
-    let id: string | undefined
-    let event: string | undefined
-    const data: string[] = []
-    for (const line of block.split('\n')) {
-      if (line === '' || line.startsWith(':')) continue
-      const colon = line.indexOf(':')
-      const field = colon < 0 ? line : line.slice(0, colon)
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
-      if (field === 'id') id = value
-      else if (field === 'event') event = value
-      else if (field === 'data') data.push(value)
-    }
-    if (data.length === 0) return undefined
-    return {
-      ...(id === undefined ? {} : { id }),
-      ...(event === undefined ? {} : { event }),
-      data: data.join('\n'),
-    }
-  }
-  const next = async (): Promise<Sse | undefined> => {
-    while (true) {
-      const end = buffer.indexOf('\n\n')
-      if (end >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        const parsed = parse(block)
-        if (parsed) return parsed
-        continue
-      }
-      const chunk = await reader.read()
-      if (chunk.done) return undefined
-      buffer += chunk.value
-    }
-  }
-  return {
-    next,
-    /** Reads `n` events. */
-    async take(n: number): Promise<Sse[]> {
-      const out: Sse[] = []
-      while (out.length < n) {
-        const event = await next()
-        if (!event) throw new Error(`stream ended after ${out.length} of ${n} events`)
-        out.push(event)
-      }
-      return out
-    },
-    /** Reads until the server closes the body. */
-    async rest(): Promise<Sse[]> {
-      const out: Sse[] = []
-      for (let event = await next(); event; event = await next()) out.push(event)
-      return out
-    },
-    cancel: () => reader.cancel(),
-  }
-}
+import type { ResumableStreamsOptions } from './resumable-types'
 
 /** A producer the test feeds: each `push` becomes one `delta`; `finish` returns; `fail` throws. */
 export function drivenProducer() {
@@ -167,7 +71,9 @@ export async function setup(producer?: Producer<unknown>, options: ResumableStre
   const log: EventLog = options.log ?? createMemoryEventLog()
   const hub = options.hub ?? createEventHub({ keepAliveMs: 0 })
   const streams = createResumableStreams({ ...options, log, hub })
-  const server = await listen(streams, producer)
+  const server = await listen((req, res) => {
+    void streams.handle(req, res, producer)
+  })
   onCleanup(async () => {
     await server.close()
     await streams.close()

@@ -1,6 +1,7 @@
+import { parseSse } from '@unbroken/test-kit'
 import { describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
-import { aborted, parseEvents } from './test-helpers'
+import { aborted } from './test-helpers'
 
 const decoder = new TextDecoder()
 
@@ -51,7 +52,7 @@ describe('web writer', () => {
     await reader.read()
     for (let i = 0; i < 20; i++) void writer.send({ data: String(i) })
     const chunk = await reader.read()
-    expect(parseEvents(decoder.decode(chunk.value))).toHaveLength(20)
+    expect(parseSse(decoder.decode(chunk.value))).toHaveLength(20)
   })
 
   it('makes sends wait while nobody pulls, then resolves them when the body is read', async () => {

@@ -1,8 +1,9 @@
 // Timer-driven behaviour (coalescing, keepalive, auth expiry, backpressure time) under fake timers,
 // on the web sink so that no socket's real clock is involved.
+
+import { parseSse } from '@unbroken/test-kit'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createEventHub } from './hub'
-import { parseEvents } from './test-helpers'
 import type { EventHubOptions, MetricsChange } from './types'
 
 beforeEach(() => {
@@ -33,7 +34,7 @@ describe('coalescing', () => {
     expect(writer.metrics().bytes).toBeGreaterThan(opened)
     expect(vi.getTimerCount()).toBe(0)
     const chunk = await reader.read()
-    expect(parseEvents(decoder.decode(chunk.value))).toHaveLength(20)
+    expect(parseSse(decoder.decode(chunk.value))).toHaveLength(20)
   })
 })
 
@@ -80,7 +81,7 @@ describe('auth expiry', () => {
     expect(writer.closed).toBe(false)
     vi.advanceTimersByTime(1)
     expect(writer.signal.reason).toBe('auth-expired')
-    const last = parseEvents(await response.text()).at(-1)
+    const last = parseSse(await response.text()).at(-1)
     expect(last?.event).toBe('auth-expired')
     expect(JSON.parse(last?.data ?? '')).toEqual({ expiresAt: 1_010_000, lastEventId: 'e-1' })
   })

@@ -185,6 +185,17 @@ describe('fault proxy', () => {
     expect(whole.bytes.equals(payload)).toBe(true)
   })
 
+  it('closes both sides of every open connection on close', async () => {
+    const { proxy, source } = await setup(bytes(1_000), {}, { end: false })
+    const client = request(proxy.port)
+    const serverSide = await waitFor(() => source.sockets[0])
+    await waitFor(() => proxy.connections[0]?.delivered === 1_000)
+    await proxy.close()
+    if (!serverSide.closed) await once(serverSide, 'close')
+    expect((await client.received).bytes.length).toBe(1_000)
+    expect(proxy.connections[0]?.closed).toBe(true)
+  })
+
   it('cuts every open connection on cutAll', async () => {
     const { proxy } = await setup(bytes(1_000), {}, { end: false })
     const clients = [request(proxy.port), request(proxy.port)]

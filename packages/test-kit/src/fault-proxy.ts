@@ -108,10 +108,8 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     cutAll() {
       for (const connection of connections) connection.cutNow()
     },
-    async close() {
-      for (const connection of connections) connection.destroy()
-      await listening.close()
-    },
+    // Destroying the client sockets destroys each connection, its server side included.
+    close: listening.close,
   }
 }
 

@@ -1,0 +1,242 @@
+import {
+  type CloseInfo,
+  createEventStream,
+  type EventStream,
+  type EventStreamOptions,
+  type EventStreamSnapshot,
+  type ServerSentEvent,
+  type UnbrokenClientError,
+} from '@unbroken/client'
+import { cancelStream } from './cancel'
+import { createFrameScheduler } from './frame'
+import { loadStream, storeStream } from './storage'
+import type { EventStreamRequest, EventStreamView, UseEventStreamOptions } from './types'
+
+/** What identifies a stream: a URL's href, or the request object itself; `null` is none. */
+export type RequestKey = string | Exclude<EventStreamRequest, string | URL> | null
+
+export const keyOf = (request: EventStreamRequest | null): RequestKey =>
+  request instanceof URL ? request.href : request
+
+const IDLE = {
+  status: 'idle',
+  url: '',
+  lastEventId: '',
+  attempt: 0,
+  error: undefined,
+  closeReason: undefined,
+  events: 0,
+  reconnects: 0,
+  timeToFirstByteMs: undefined,
+  replayed: 0,
+} as const
+
+/**
+ * The external store behind one hook: it owns the stream of the current request, folds its events
+ * into the state as they arrive, and publishes a view at most once per animation frame. It opens
+ * the stream when React subscribes and closes the connection (never the generation) when React
+ * unsubscribes for good, so that StrictMode's extra subscribe sends nothing.
+ */
+export function createStreamSession<S>(latest: { readonly current: UseEventStreamOptions<S> }) {
+  const initialState = (): S => {
+    const { initialState } = latest.current
+    return typeof initialState === 'function' ? (initialState as () => S)() : initialState
+  }
+  let key: RequestKey = null
+  let state = initialState()
+  let view: EventStreamView<S> = { ...IDLE, state }
+  const serverView = view
+  const listeners = new Set<() => void>()
+  let stream: EventStream | undefined
+  let stopListening: (() => void) | undefined
+  /** The current stream's client snapshot as last seen (kept after a detach, to re-attach). */
+  let seen: EventStreamSnapshot | undefined
+  /** Where to resume and cancel: the `Content-Location` once a response gave one. */
+  let location: string | undefined
+  /** The id of the last event folded into `state`. */
+  let position = ''
+  /** The last event of the replay in progress (agreement A3's `Unbroken-Replay-Through`). */
+  let replayThrough: string | null = null
+  let replayed = 0
+  let stopWhenOpen = false
+  let mounted = false
+
+  const publish = (next: EventStreamView<S>) => {
+    view = next
+    for (const listener of listeners) listener()
+  }
+
+  // A replay is published whole, once its last event is in: one commit, not one per frame.
+  const flush = () => {
+    if (!seen || replayThrough) return
+    const { bytes: _bytes, ...snapshot } = seen
+    publish({ ...snapshot, state, replayed })
+  }
+  const frame = createFrameScheduler(flush)
+
+  const forget = () => storeStream(latest.current.id)
+
+  const open = (url: string | URL, method?: string, body?: BodyInit | null) => {
+    replayed = 0
+    stopWhenOpen = false
+    const own: EventStreamOptions = {
+      method,
+      body,
+      lastEventId: position,
+      onOpen(response) {
+        location = current.url
+        replayThrough = response.headers.get('unbroken-replay-through')
+        if (stopWhenOpen) void stop()
+      },
+      onEvent(event: ServerSentEvent) {
+        state = latest.current.reducer(state, event)
+        position = event.lastEventId
+        if (replayThrough) {
+          replayed++
+          if (position === replayThrough) replayThrough = null
+        }
+      },
+      onClose(info: CloseInfo) {
+        // A stream that ended has nothing left to re-attach to.
+        if (info.reason !== 'aborted') forget()
+      },
+    }
+    // The other options are read at use time, so the latest render's headers and callbacks apply.
+    const current = createEventStream(
+      url,
+      new Proxy(own, {
+        get: (target, name: keyof EventStreamOptions) =>
+          (name in target ? target : (latest.current as EventStreamOptions))[name],
+      }),
+    )
+    stream = current
+    seen = current.getSnapshot()
+    stopListening = current.subscribe(() => {
+      const previous = seen as EventStreamSnapshot
+      seen = current.getSnapshot()
+      if (seen.status !== previous.status) replayThrough = null
+      // Only `bytes` changed (a keepalive): nothing to render.
+      for (const name in seen) {
+        const field = name as keyof EventStreamSnapshot
+        if (field !== 'bytes' && seen[field] !== previous[field]) return frame.schedule()
+      }
+    })
+    flush()
+  }
+
+  const disconnect = () => {
+    frame.cancel()
+    stopListening?.()
+    stream?.close()
+    stream = undefined
+  }
+
+  const start = (next: RequestKey) => {
+    disconnect()
+    key = next
+    state = initialState()
+    position = ''
+    location = seen = undefined
+    if (next === null) return publish({ ...IDLE, state })
+    const { url, method, body } = typeof next === 'string' ? { url: next } : next
+    open(url, method, body)
+  }
+
+  const live = () => stream && seen?.status !== 'closed'
+
+  const persist = () => {
+    if (location && live())
+      storeStream(latest.current.id, { url: location, lastEventId: position, state })
+  }
+
+  const stop = async () => {
+    const current = stream
+    if (!live()) return
+    if (!location) {
+      stopWhenOpen = true
+      return
+    }
+    try {
+      await cancelStream(location, latest.current)
+    } catch (error) {
+      if (stream !== current) return
+      // The user asked to stop: stop showing the stream either way, and say why it may still run.
+      forget()
+      disconnect()
+      seen = {
+        ...(seen as EventStreamSnapshot),
+        status: 'closed',
+        closeReason: 'error',
+        error: error as UnbrokenClientError,
+      }
+      flush()
+    }
+  }
+
+  const onPageChange = () => {
+    // Hidden or unloading: render what arrived meanwhile, and save the place for a reload.
+    frame.flushNow()
+    persist()
+  }
+  const listen = (method: 'addEventListener' | 'removeEventListener') => {
+    for (const type of ['visibilitychange', 'pagehide']) globalThis[method]?.(type, onPageChange)
+  }
+
+  const attach = (next: RequestKey) => {
+    const saved = mounted ? undefined : loadStream<S>(latest.current.id)
+    mounted = true
+    if (saved) {
+      // A reload mid-stream: re-attach by GET from the saved position, never send it again.
+      key = next
+      state = saved.state
+      position = saved.lastEventId
+      location = saved.url
+      open(location, 'GET')
+    } else if (next !== key) start(next)
+    else if (!stream && location && seen?.status !== 'closed') open(location, 'GET')
+  }
+
+  const detach = () => {
+    listen('removeEventListener')
+    if (latest.current.stopOnUnmount) {
+      void stop()
+      forget()
+    } else persist()
+    disconnect()
+  }
+
+  return {
+    getSnapshot: () => view,
+    getServerSnapshot: () => serverView,
+    subscribe(next: RequestKey, listener: () => void) {
+      listeners.add(listener)
+      listen('addEventListener')
+      attach(next)
+      return () => {
+        listeners.delete(listener)
+        // StrictMode unsubscribes and subscribes again in the same task, and so does a new
+        // request: only a detach still due after that is an unmount.
+        queueMicrotask(() => {
+          if (!listeners.size) detach()
+        })
+      }
+    },
+    stop,
+    retry() {
+      if (!seen || live()) return
+      const code = seen.error?.code
+      // Resume where only the connection failed; send again where the stream itself ended.
+      if (location && code !== 'server-error' && code !== 'resume-failed' && code !== undefined) {
+        disconnect()
+        open(location, 'GET')
+      } else if (key !== null) start(key)
+    },
+    reset() {
+      void stop()
+      forget()
+      start(null)
+    },
+  }
+}
+
+export type StreamSession<S> = ReturnType<typeof createStreamSession<S>>
