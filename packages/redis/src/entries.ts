@@ -30,6 +30,16 @@ export function decodeEntry(id: string, message: Readonly<Record<string, string>
   }
 }
 
+/** The event an entry holds, or `undefined` for a marker. */
+export function eventOf(
+  id: string,
+  message: Readonly<Record<string, string>>,
+): LoggedEvent | undefined {
+  const { d: data, e: event } = message
+  if (data === undefined) return undefined
+  return event === undefined ? { id, data } : { id, event, data }
+}
+
 /** What an event costs against `maxBytes`: UTF-8 bytes of data and event type, as the memory log. */
 export function eventBytes(data: string, event: string | undefined): number {
   return Buffer.byteLength(data) + (event === undefined ? 0 : Buffer.byteLength(event))

@@ -14,3 +14,9 @@ export function seqOf(id: string): number | undefined {
 export function idOf(seq: number): string {
   return `0-${seq}`
 }
+
+/**
+ * The log's `startId`: entry 1 is the `open` marker that `create` writes, so reading after it
+ * starts at the first event, and `cursor-expired` once trimming has passed that event.
+ */
+export const START_ID = '0-1'

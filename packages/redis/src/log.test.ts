@@ -233,7 +233,6 @@ describe.skipIf(!redis)('createRedisEventLog on a real redis-server', () => {
     const start = Number(kept[0]?.slice(2))
     expect(seqs[0]).toBeLessThan(start - 1) // present, yet logically trimmed
     await log.complete(id)
-    expect((await collect(log.read(id))).map((e) => e.id)).toEqual(kept)
     expect((await collect(log.read(id, { after: `0-${start - 1}` }))).map((e) => e.id)).toEqual(
       kept,
     )
@@ -257,7 +256,9 @@ describe.skipIf(!redis)('createRedisEventLog on a real redis-server', () => {
     const start = Number(kept[0]?.slice(2))
     expect(seqs[0]).toBeLessThan(start - 1)
     await log.complete(id)
-    expect((await collect(log.read(id))).map((e) => e.id)).toEqual(kept)
+    expect((await collect(log.read(id, { after: `0-${start - 1}` }))).map((e) => e.id)).toEqual(
+      kept,
+    )
     await expect(collect(log.read(id, { after: `0-${start - 2}` }))).rejects.toMatchObject({
       code: 'cursor-expired',
     })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import {
+  assertEventInput,
   type EventInput,
   type EventLog,
   type StreamInfo,
@@ -12,8 +13,9 @@ import {
   type RedisConnection,
   toLogError,
 } from './connection'
-import { eventBytes } from './entries'
+import { eventBytes, eventOf } from './entries'
 import { stateError } from './errors'
+import { START_ID } from './ids'
 import { createKeys, streamKeys } from './keys'
 import { createOwnership } from './ownership'
 import { readStream } from './reader'
@@ -154,6 +156,8 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     })
 
   const log: EventLog = {
+    startId: START_ID,
+
     async create(streamId, meta = {}) {
       const result = await guard((client) =>
         runScript(client, 'CREATE', streamKeys(keys, streamId), [
@@ -173,6 +177,7 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     },
 
     async append(streamId, input: EventInput) {
+      assertEventInput(input)
       const fault = ownership.fault(streamId)
       if (fault) throw stateError(fault)
       const size = eventBytes(input.data, input.event)
@@ -241,7 +246,9 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         // lost and failed streams are finished too; reading them says why.
         status: status === 'live' ? 'live' : 'complete',
         meta: JSON.parse(fields.meta ?? '{}') as Record<string, string>,
-        lastId: newest.find((entry) => entry.message.d !== undefined)?.id,
+        lastEvent: newest
+          .map((entry) => eventOf(entry.id, entry.message))
+          .find((event) => event !== undefined),
       }
     },
 

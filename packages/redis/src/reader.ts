@@ -2,7 +2,7 @@ import type { EventLogReadOptions, LoggedEvent } from '@unbroken/server'
 import { UnbrokenServerError } from '@unbroken/server'
 import { decodeEntry, eventBytes } from './entries'
 import { stateError } from './errors'
-import { idOf, seqOf } from './ids'
+import { idOf, START_ID, seqOf } from './ids'
 import type { Keys } from './keys'
 import type { Tail, TailBatch, TailEntry, TailSubscription } from './tail'
 
@@ -52,26 +52,25 @@ export async function* readStream(
   options: EventLogReadOptions = {},
 ): AsyncGenerator<LoggedEvent> {
   const { client, keys, pageSize } = context
-  const { after, signal } = options
+  const { signal } = options
   const key = keys.stream(streamId)
-  const start = after === undefined ? undefined : seqOf(after)
-  if (after !== undefined && start === undefined) throw notIssued()
+  const start = seqOf(options.after ?? START_ID)
+  if (start === undefined) throw notIssued()
 
   const [status, page, headField, newest] = await Promise.all([
     client.hGet(keys.meta(streamId), 'status'),
-    client.xRange(key, start === undefined ? '-' : `(${idOf(start)}`, '+', { COUNT: pageSize }),
+    client.xRange(key, `(${idOf(start)}`, '+', { COUNT: pageSize }),
     client.hGet(keys.meta(streamId), 'head'),
     client.xRevRange(key, '+', '-', { COUNT: 1 }),
   ])
   if (status === null || status === undefined) throw stateError('unknown-stream')
   const newestSeq = newest[0] ? (seqOf(newest[0].id) ?? 0) : 0
-  if (start !== undefined && start > newestSeq) throw notIssued()
+  if (start > newestSeq) throw notIssued()
   const head = Number(headField ?? 1)
-  if (start !== undefined && start + 1 < head) throw expired()
-  let batch: readonly TailEntry[] = kept(toEntries(page), head)
-  const first = batch[0]
-  let cursor = start ?? (first ? first.seq - 1 : page.length > 0 ? head - 1 : 0)
-  if (first && first.seq !== cursor + 1) throw expired()
+  if (start + 1 < head) throw expired()
+  let batch: readonly TailEntry[] = toEntries(page)
+  let cursor = start
+  if (batch[0] && batch[0].seq !== cursor + 1) throw expired()
   if (signal?.aborted) return
 
   let pulling = page.length === pageSize
@@ -132,12 +131,6 @@ function toEntries(messages: readonly { id: string; message: Message }[]): TailE
   const entries: TailEntry[] = []
   for (const { id, message } of messages) entries.push({ id, seq: seqOf(id) ?? -1, message })
   return entries
-}
-
-/** The entries at or past the logical start `head`. */
-function kept(entries: readonly TailEntry[], head: number): readonly TailEntry[] {
-  const index = entries.findIndex((entry) => entry.seq >= head)
-  return index <= 0 ? (index === 0 ? entries : []) : entries.slice(index)
 }
 
 /** Entries continuing `cursor`; `cursor-expired` when the logical start has passed it. */

@@ -4,6 +4,7 @@ it('exports exactly the public API', async () => {
   expect(Object.keys(await import('./index')).sort()).toMatchInlineSnapshot(`
     [
       "UnbrokenServerError",
+      "assertEventInput",
       "createErrorPayload",
       "createEventHub",
       "createMemoryEventLog",

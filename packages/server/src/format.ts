@@ -46,6 +46,30 @@ export function formatEvent(fields: SseFields): string {
   return `${out}\n`
 }
 
+/**
+ * Throws `invalid-argument` unless `data` is a string and `event` (if any) a string free of CR, LF
+ * and NUL: what every `EventLog.append` refuses before storing anything, so that no stored event
+ * can fail later when it is formatted for a reader.
+ */
+export function assertEventInput(input: {
+  readonly event?: unknown
+  readonly data: unknown
+}): void {
+  if (input === null || typeof input !== 'object' || typeof input.data !== 'string') {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      'data must be a string (serialise it first, e.g. JSON.stringify).',
+    )
+  }
+  const { event } = input
+  if (event !== undefined && (typeof event !== 'string' || FORBIDDEN_IN_FIELD.test(event))) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      'event must be a string without CR, LF or NUL (they would inject SSE fields).',
+    )
+  }
+}
+
 function formatField(name: 'id' | 'event', value: string | number): string {
   const text = typeof value === 'number' ? String(value) : value
   if (typeof text !== 'string' || FORBIDDEN_IN_FIELD.test(text)) {

@@ -4,7 +4,7 @@
 // Framing and errors
 export type { FormatErrorOptions, ServerErrorCode, ServerErrorOptions } from './errors'
 export { createErrorPayload, formatErrorData, UnbrokenServerError } from './errors'
-export { formatEvent } from './format'
+export { assertEventInput, formatEvent } from './format'
 // The writer and its hub (keepalive, metrics, shutdown)
 export { createEventHub } from './hub'
 // Event log and resumable streams

@@ -10,3 +10,12 @@ export function decodeLastEventId(header: string | null | undefined): string | u
   if (!/[\u0080-\uffff]/.test(header)) return header
   return utf8.decode(Uint8Array.from(header, (char) => char.charCodeAt(0)))
 }
+
+/**
+ * An id as a header value (`Unbroken-Replay-Through`): its UTF-8 bytes, one per character, the
+ * same convention `Last-Event-ID` follows, so the client decodes both alike.
+ */
+export function encodeIdHeader(id: string): string {
+  if (!/[\u0080-\uffff]/.test(id)) return id
+  return String.fromCharCode(...new TextEncoder().encode(id))
+}

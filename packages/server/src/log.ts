@@ -26,13 +26,16 @@ export interface StreamInfo {
   readonly status: StreamStatus
   /** Set at creation, e.g. the principal who owns the stream; used by `authorize`. */
   readonly meta: Readonly<Record<string, string>>
-  /** Id of the last appended event, if any. */
-  readonly lastId?: string | undefined
+  /** The last appended event, if any: where a connection is at the tail, and a terminal event to replay. */
+  readonly lastEvent?: LoggedEvent | undefined
 }
 
 /** Where `read` starts and what stops its live tail. */
 export interface EventLogReadOptions {
-  /** Replay strictly after this id; omitted means from the first event kept. */
+  /**
+   * Replay strictly after this id. Omitted means after `startId`: from the stream's first event,
+   * never from whatever is left once that was trimmed (that is `cursor-expired`).
+   */
   readonly after?: string | undefined
   /** Stops the live tail; the iterator then returns without throwing. */
   readonly signal?: AbortSignal | undefined
@@ -48,11 +51,19 @@ export interface EventLogReadOptions {
  * live must be gap-free and duplicate-free under concurrent appends.
  */
 export interface EventLog {
+  /**
+   * The cursor before every stream's first event (e.g. `0`): what a connection without
+   * `Last-Event-ID` starts after (protocol v1 §5, the cursor block). Reading after it replays from
+   * the first event, or throws `cursor-expired` once that event was trimmed.
+   */
+  readonly startId: string
   /** Creates an empty live stream. Rejects with `stream-exists` if the id is taken. */
   create(streamId: string, meta?: Record<string, string>): Promise<void>
   /**
-   * Appends one event and resolves to its id. Rejects with `stream-complete` after `complete`, and
-   * with `stream-too-large` for one event bigger than the log's byte limit.
+   * Appends one event and resolves to its id. Rejects with `stream-complete` after `complete`, with
+   * `stream-too-large` for one event bigger than the log's byte limit, and with `invalid-argument`
+   * for data that is not a string or an event type that is not a string free of CR, LF and NUL
+   * (which would inject SSE fields), before storing anything.
    */
   append(streamId: string, event: EventInput): Promise<string>
   /** Marks the stream finished; its events are kept for the log's TTL after this. */
@@ -61,8 +72,9 @@ export interface EventLog {
   info(streamId: string): Promise<StreamInfo | undefined>
   /**
    * Replays after `options.after`, then tails. Throws `unknown-stream` or `cursor-expired` (the
-   * cursor is older than the oldest event kept, or was never issued by this stream) before
-   * yielding anything; a reader that trimming overtakes while tailing throws `cursor-expired`.
+   * cursor is older than the oldest event kept, or was never issued by this stream) on the first
+   * `next()`, without waiting for an event when one is already logged after the cursor; a reader
+   * that trimming overtakes while tailing throws `cursor-expired`.
    */
   read(streamId: string, options?: EventLogReadOptions): AsyncIterable<LoggedEvent>
   /** Asks the stream's producer, wherever it runs, to stop. Idempotent. */
@@ -75,6 +87,7 @@ export interface EventLog {
 
 /** Why an event-log operation failed. */
 export type EventLogErrorCode =
+  | 'invalid-argument'
   | 'unknown-stream'
   | 'stream-exists'
   | 'stream-complete'

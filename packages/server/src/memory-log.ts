@@ -1,4 +1,5 @@
 import { UnbrokenServerError } from './errors'
+import { assertEventInput } from './format'
 import { unref } from './keepalive'
 import type {
   EventInput,
@@ -32,6 +33,9 @@ const MEMORY_LOG_DEFAULTS = {
   ttlMs: 5 * 60_000,
   maxStreamAgeMs: 60 * 60_000,
 } as const
+
+// Sequence numbers start at 1, so "0" names the position before the first event.
+const START_ID = '0'
 
 interface Entry {
   readonly event: LoggedEvent
@@ -78,7 +82,8 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
   const get = (streamId: string): StreamRecord => {
     open()
     const record = streams.get(streamId)
-    if (!record) throw new UnbrokenServerError('unknown-stream', `No stream "${streamId}".`)
+    if (!record)
+      throw new UnbrokenServerError('unknown-stream', 'No such stream; it may have expired.')
     return record
   }
 
@@ -129,17 +134,16 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
   }
 
   /** Turns a cursor into the sequence number it names, or explains why it cannot resume. */
-  const cursorOf = (streamId: string, record: StreamRecord, after: string | undefined): number => {
-    if (after === undefined) return record.firstSeq - 1
+  const cursorOf = (record: StreamRecord, after: string): number => {
     const seq = /^(0|[1-9]\d{0,15})$/.test(after) ? Number(after) : Number.NaN
     if (!Number.isSafeInteger(seq) || seq > record.lastSeq) {
       // A cursor this stream never issued cannot be resumed from; waiting for it would hang.
       throw new UnbrokenServerError(
         'cursor-expired',
-        `Cursor "${after}" was not issued by stream "${streamId}"; start a new stream.`,
+        'This Last-Event-ID was not issued by this stream; start a new stream.',
       )
     }
-    if (seq < record.firstSeq - 1) throw expired(streamId, after)
+    if (seq < record.firstSeq - 1) throw expired()
     return seq
   }
 
@@ -149,13 +153,13 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
   ): AsyncGenerator<LoggedEvent> {
     const { signal } = readOptions
     const record = get(streamId)
-    let cursor = cursorOf(streamId, record, readOptions.after)
+    let cursor = cursorOf(record, readOptions.after ?? START_ID)
     while (true) {
       if (signal?.aborted) return
       open()
       // One thread appends and reads, so walking by sequence number cannot skip or repeat.
       while (cursor < record.lastSeq) {
-        if (cursor < record.firstSeq - 1) throw expired(streamId, String(cursor))
+        if (cursor < record.firstSeq - 1) throw expired()
         const entry = record.entries[record.head + cursor + 1 - record.firstSeq]
         if (!entry) break
         cursor += 1
@@ -176,6 +180,8 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
   }
 
   return {
+    startId: START_ID,
+
     async create(streamId, meta = {}) {
       open()
       if (streams.has(streamId)) {
@@ -203,6 +209,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     },
 
     async append(streamId, input: EventInput) {
+      assertEventInput(input)
       const record = get(streamId)
       if (record.status === 'complete') {
         throw new UnbrokenServerError('stream-complete', `Stream "${streamId}" is complete.`)
@@ -240,7 +247,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       return {
         status: record.status,
         meta: record.meta,
-        lastId: record.lastSeq > 0 ? String(record.lastSeq) : undefined,
+        lastEvent: record.entries.at(-1)?.event,
       }
     },
 
@@ -276,10 +283,10 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
   }
 }
 
-function expired(streamId: string, after: string): UnbrokenServerError {
+function expired(): UnbrokenServerError {
   return new UnbrokenServerError(
     'cursor-expired',
-    `Cursor "${after}" of stream "${streamId}" is older than the events kept; start a new stream.`,
+    'The events after this Last-Event-ID are no longer kept; start a new stream.',
   )
 }
 

@@ -5,6 +5,7 @@
  */
 
 import type { Http2ServerResponse } from 'node:http2'
+import type { Socket } from 'node:net'
 import { decodeLastEventId } from './last-event-id'
 import type { WriterSettings } from './settings'
 import type { HubContext, Sink } from './sink'
@@ -36,7 +37,10 @@ export function openNodeStream(
   }
   const header = req.headers['last-event-id']
   const lastEventId = decodeLastEventId(Array.isArray(header) ? header[0] : header)
-  const sink = new NodeSink(res as Http2ServerResponse)
+  const sink = new NodeSink(
+    res as Http2ServerResponse,
+    req.httpVersionMajor < 2 ? (req.socket as Socket) : undefined,
+  )
   const writer = new StreamWriter(sink, settings, hub, lastEventId)
   sink.attach(writer)
   return writer
@@ -56,11 +60,14 @@ export function isNodeResponseGone(res: NodeResponse): boolean {
 class NodeSink implements Sink {
   bytesWritten = 0
   readonly #res: Http2ServerResponse
+  readonly #socket: Socket | undefined
   #writer: StreamWriter | undefined
   #drainListener: (() => void) | undefined
 
-  constructor(res: Http2ServerResponse) {
+  /** `socket` is the HTTP/1 connection's; an HTTP/2 stream has none of its own to uncork. */
+  constructor(res: Http2ServerResponse, socket: Socket | undefined) {
     this.#res = res
+    this.#socket = socket
   }
 
   attach(writer: StreamWriter): void {
@@ -92,6 +99,12 @@ class NodeSink implements Sink {
   }
 
   destroy(): void {
+    // Node corks a response's socket until the next tick after its first write, so a destroy in
+    // that same tick would discard the status line, the headers (`Content-Location`) and the
+    // opening: the client would not even learn where to resume. Uncorked, they reach the kernel,
+    // which still sends them after the close.
+    const socket = this.#socket
+    if (socket !== undefined && socket.writableCorked > 0) socket.uncork()
     this.#res.destroy()
   }
 

@@ -200,10 +200,11 @@ describe('failures', () => {
     const inner = createMemoryEventLog()
     const log: EventLog = { ...inner, info: () => Promise.reject(bug) }
     const { url } = await setup(undefined, { log, onError })
-    const response = await fetch(url(`/streams/${createStreamId()}`))
+    const id = createStreamId()
+    const response = await fetch(url(`/streams/${id}`))
     expect(response.status).toBe(500)
     expect(JSON.stringify(await response.json())).not.toContain('10.0.0.7')
-    expect(onError).toHaveBeenCalledWith(bug, undefined)
+    expect(onError).toHaveBeenCalledWith(bug, id)
   })
 
   it('ends a connection with a retryable error when the log fails mid-tail', async () => {

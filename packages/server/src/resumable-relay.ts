@@ -7,25 +7,24 @@ import { StreamWriter } from './writer'
 /** One connection's view of a stream: log events in, SSE out. */
 export interface RelayInput {
   readonly events: AsyncIterator<LoggedEvent>
-  /** The first result, when it was already pulled to validate the cursor before opening. */
+  /** The first result, when it was already pulled before opening (to answer 404/410 in time). */
   readonly first?: IteratorResult<LoggedEvent> | undefined
   readonly writer: EventWriter
-  /** The request carried a cursor: a stream found already ended then gets `done` (DESIGN §2.6). */
-  readonly resumed: boolean
-  /** The log's last id when the connection attached; events up to it count as replayed. */
-  readonly replayUntil?: string | undefined
+  /** The log's last event id when the connection attached; events up to it count as replayed. */
+  readonly replayThrough?: string | undefined
 }
 
 /**
  * Copies events from the log to one connection until a terminal event, the end of the log, or a
- * disconnect. The producer never waits for this: a slow client only slows its own relay, and the
- * writer's drain timeout drops it so that it resumes from the log.
+ * disconnect. Logged events go out as they are: the relay never invents a terminal event of its
+ * own, except `producer-lost` for a log that ended without one. The producer never waits for
+ * this: a slow client only slows its own relay, and the writer's drain timeout drops it so that
+ * it resumes from the log.
  */
 export async function relay(input: RelayInput): Promise<void> {
   const { events, writer } = input
-  let replaying = input.replayUntil !== undefined
+  let replaying = input.replayThrough !== undefined
   let replayed = 0
-  let delivered = 0
   const flushReplayed = () => {
     if (replayed > 0 && writer instanceof StreamWriter) writer.recordReplayed(replayed)
     replayed = 0
@@ -37,10 +36,9 @@ export async function relay(input: RelayInput): Promise<void> {
       const event = result.value
       const outcome = await writer.send({ id: event.id, event: event.event, data: event.data })
       if (outcome === 'closed') return
-      delivered += 1
       if (replaying) {
         replayed += 1
-        if (event.id === input.replayUntil) flushReplayed()
+        if (event.id === input.replayThrough) flushReplayed()
       }
       if (isTerminalEvent(event.event)) {
         writer.close('ended')
@@ -49,16 +47,11 @@ export async function relay(input: RelayInput): Promise<void> {
       result = await events.next()
     }
     if (writer.closed) return
-    if (delivered === 0 && input.resumed) {
-      // Resumed after the last event of a finished stream: nothing is left but the ending.
-      await writer.end()
-      return
-    }
     // The log completed the stream without a terminal event: its producer died or was aged out.
     await writer.fail(
       new UnbrokenServerError(
         'producer-lost',
-        'The stream ended without finishing; start a new one.',
+        'The stream stopped before it finished; start a new stream.',
       ),
     )
   } catch (error) {

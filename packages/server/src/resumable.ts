@@ -1,10 +1,18 @@
-import { UnbrokenServerError } from './errors'
+import { createErrorPayload, statusOf, UnbrokenServerError } from './errors'
 import { createEventHub } from './hub'
-import { decodeLastEventId } from './last-event-id'
-import type { LoggedEvent } from './log'
+import { decodeLastEventId, encodeIdHeader } from './last-event-id'
 import { createMemoryEventLog } from './memory-log'
 import { createStreamAccess, OWNER_KEY } from './resumable-access'
-import { type Exchange, nodeExchange, replyError, webExchange } from './resumable-http'
+import { type Attachment, attachAfter } from './resumable-attach'
+import {
+  type Exchange,
+  nodeExchange,
+  nodeReply,
+  type Reply,
+  replyError,
+  type WebExchange,
+  webExchange,
+} from './resumable-http'
 import { encodeBase64Url, idempotentStreamId } from './resumable-idempotency'
 import { locateStream, normalizePath, outsideBasePath, unknownStreamAt } from './resumable-paths'
 import { createProducerRunner, type Producer } from './resumable-producer'
@@ -46,7 +54,14 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   // Without an `onError`, failures still reach the server's log: a producer that throws must
   // never be silent, in production least of all.
   const onError = options.onError ?? logToConsole
-  const runner = createProducerRunner({ log, exposeErrors: options.exposeErrors, onError })
+  const report = (error: unknown, streamId: string | undefined) => {
+    try {
+      onError(error, streamId)
+    } catch {
+      // A throwing logger must not cost a request its answer or a stream its end.
+    }
+  }
+  const runner = createProducerRunner({ log, exposeErrors: options.exposeErrors, onError: report })
   let closing = false
 
   const allowHeaders = [
@@ -64,23 +79,25 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       }
     : {}
 
-  const fail = (exchange: Exchange, error: UnbrokenServerError, status?: number) => {
-    const { code, message, retryable } = error
-    const payload = retryable
-      ? { code, message, retryable, retryAfterMs }
-      : { code, message, retryable }
-    replyError(exchange, payload, cors, status)
+  const answer = (reply: Reply, error: UnbrokenServerError, status?: number) => {
+    const payload = createErrorPayload(error)
+    const advised =
+      payload.retryable && payload.retryAfterMs === undefined
+        ? { ...payload, retryAfterMs }
+        : payload
+    replyError(reply, advised, cors, status)
   }
 
-  const failWith = (exchange: Exchange, error: unknown) => {
+  /** Answers `error` before any event; server-side trouble (5xx) also goes to `onError`. */
+  const failWith = (reply: Reply, error: unknown, streamId: string | undefined) => {
     if (UnbrokenServerError.isInstance(error)) {
-      fail(exchange, error)
+      if (statusOf(error.code) >= 500) report(error, streamId)
+      answer(reply, error)
       return
     }
     // An unexpected exception (e.g. from a `principal` hook): report it, answer without its text.
-    onError(error, undefined)
-    const message = 'The server could not answer this request.'
-    replyError(exchange, { code: 'internal-error', message, retryable: false }, cors, 500)
+    report(error, streamId)
+    answer(reply, internalError())
   }
 
   // Streams admitted but not yet running count against the limit, so that concurrent POSTs
@@ -106,7 +123,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     if (runner.size + pending >= maxConcurrent) {
       throw new UnbrokenServerError(
         'stream-limit',
-        `This server runs ${maxConcurrent} streams at most; retry shortly.`,
+        'The server is running as many streams as it can; try again shortly.',
       )
     }
     pending += 1
@@ -125,6 +142,26 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   const run = <R>(started: StartedStream, producer: Producer<R>, request: R) => {
     pending -= 1
     runner.run(started.id, producer, request)
+  }
+
+  /** Opens the SSE response of one connection to the stream at `url`, starting after `cursor`. */
+  const open = (
+    exchange: Exchange,
+    url: string,
+    cursor: string,
+    expiresAt: number | undefined,
+    replayThrough?: string,
+  ): EventWriter => {
+    const headers: Record<string, string> = { ...cors, 'Content-Location': url }
+    // Protocol v1 §5: the client counts events up to this id as replayed.
+    if (replayThrough !== undefined) {
+      headers['Unbroken-Replay-Through'] = encodeIdHeader(replayThrough)
+    }
+    return exchange.open({ headers, expiresAt, cursor, retryMs: options.retryMs })
+  }
+
+  const attach = (input: RelayInput, streamId: string) => {
+    void relay(input).catch((error: unknown) => report(error, streamId))
   }
 
   const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R, base: string) => {
@@ -150,30 +187,34 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
         }
       }
     } catch (error) {
-      failWith(exchange, error)
+      failWith(exchange.reply, error, undefined)
       return
+    }
+    const abandon = () => {
+      pending -= 1
+      void log.complete(started.id).catch(() => {})
     }
     let writer: EventWriter
     try {
       const expiresAt = await access.expiryOf(exchange, principal)
       // `close()` may have stopped every producer while the hook ran; this one must not start.
       if (closing) throw shuttingDown()
-      writer = exchange.open({
-        headers: { ...cors, 'Content-Location': started.url },
-        expiresAt,
-        retryMs: options.retryMs,
-      })
+      writer = open(exchange, started.url, log.startId, expiresAt)
     } catch (error) {
       // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
       // start the producer.
-      pending -= 1
-      void log.complete(started.id).catch(() => {})
-      failWith(exchange, error)
+      abandon()
+      failWith(exchange.reply, error, started.id)
+      return
+    }
+    if (writer.signal.reason === 'client-closed') {
+      // The client left before its response began: nobody learnt this URL, so nobody can resume.
+      abandon()
       return
     }
     run(started, producer, request)
     const events = log.read(started.id, { signal: writer.signal })[Symbol.asyncIterator]()
-    attach({ events, writer, resumed: false })
+    attach({ events, writer }, started.id)
   }
 
   const findStream = async (exchange: Exchange, id: string) => {
@@ -185,47 +226,40 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   const get = async (exchange: Exchange, id: string, base: string) => {
     // The query form lets a cross-origin client skip the preflight a custom header would need.
     // An empty value means no cursor, as the EventSource spec sends none.
-    const cursor =
+    const requested =
       decodeLastEventId(exchange.header('last-event-id')) ||
       exchange.url.searchParams.get('lastEventId') ||
       undefined
     const stop = new AbortController()
-    let events: AsyncIterator<LoggedEvent> | undefined
-    let first: IteratorResult<LoggedEvent> | undefined
-    let replayUntil: string | undefined
+    let attachment: Attachment
     let expiresAt: number | undefined
     try {
       const info = await findStream(exchange, id)
       const principal = await access.check(exchange, 'read', id, info.meta[OWNER_KEY])
       expiresAt = await access.expiryOf(exchange, principal)
-      replayUntil = info.lastId
-      events = log.read(id, { after: cursor, signal: stop.signal })[Symbol.asyncIterator]()
-      // Pull once when there is something after the cursor: the log then answers at once with an
-      // event or with unknown-stream/cursor-expired, which must become 404/410 before the 200.
-      if (cursor === undefined ? info.lastId !== undefined : cursor !== info.lastId) {
-        first = await events.next()
-      }
+      attachment = await attachAfter(log, id, info, requested, stop.signal)
     } catch (error) {
-      await events?.return?.()
-      failWith(exchange, error)
+      failWith(exchange.reply, error, id)
       return
     }
     let writer: EventWriter
     try {
-      writer = exchange.open({
-        headers: { ...cors, 'Content-Location': `${base}/${id}` },
+      writer = open(
+        exchange,
+        `${base}/${id}`,
+        attachment.cursor,
         expiresAt,
-        retryMs: options.retryMs,
-      })
+        attachment.replayThrough,
+      )
     } catch (error) {
       stop.abort()
-      await events.return?.()
-      failWith(exchange, error)
+      await attachment.events.return?.()
+      failWith(exchange.reply, error, id)
       return
     }
     writer.signal.addEventListener('abort', () => stop.abort(), { once: true })
-    if (cursor !== undefined && writer instanceof StreamWriter) writer.recordResume()
-    attach({ events, first, writer, resumed: cursor !== undefined, replayUntil })
+    if (requested !== undefined && writer instanceof StreamWriter) writer.recordResume()
+    attach({ ...attachment, writer }, id)
   }
 
   const del = async (exchange: Exchange, id: string) => {
@@ -235,25 +269,17 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       if (info.status === 'live') await log.cancel(id)
       exchange.reply(204, cors)
     } catch (error) {
-      failWith(exchange, error)
+      failWith(exchange.reply, error, id)
     }
   }
 
-  const attach = (input: RelayInput) => {
-    void relay(input).catch((error: unknown) => onError(error, undefined))
-  }
-
-  const route = async (
-    exchange: Exchange,
-    producer: Producer<never> | undefined,
-    request: unknown,
-  ) => {
+  const route = async <R>(exchange: Exchange, producer: Producer<R> | undefined, request: R) => {
     const located = locateStream(basePath, exchange.url.pathname, exchange.mountPath)
     const { id } = located
     const path = exchange.url.pathname
     const notFound = () =>
-      fail(
-        exchange,
+      answer(
+        exchange.reply,
         located.outside ? outsideBasePath(path, located, basePath) : unknownStreamAt(path),
       )
     switch (exchange.method) {
@@ -267,7 +293,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
         })
         return
       case 'POST':
-        if (producer) return post(exchange, producer as Producer<unknown>, request, located.base)
+        if (producer) return post(exchange, producer, request, located.base)
         break
       case 'GET':
         if (id !== undefined)
@@ -278,11 +304,28 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
         break
     }
     if (id === undefined && exchange.method !== 'POST') return notFound()
-    fail(
-      exchange,
+    answer(
+      exchange.reply,
       new UnbrokenServerError('invalid-argument', `${exchange.method} is not allowed here.`),
       405,
     )
+  }
+
+  /**
+   * Runs one request so that nothing escapes as a rejection (a server wired as the README shows
+   * would die of an unhandled one): what escapes is reported and given to `fail`.
+   */
+  const guard = async (work: () => Promise<void> | undefined, fail: () => void) => {
+    try {
+      await work()
+    } catch (error) {
+      report(error, undefined)
+      try {
+        fail()
+      } catch (failure) {
+        report(failure, undefined)
+      }
+    }
   }
 
   return {
@@ -292,13 +335,34 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       return started
     },
     async handle(req, res, producer, routeOptions) {
-      const exchange = nodeExchange(hub, req, res, mountOf(routeOptions))
-      await route(exchange, producer as Producer<never> | undefined, req)
+      const reply = nodeReply(res)
+      await guard(
+        () => {
+          const exchange = nodeExchange(hub, req, res, mountOf(routeOptions))
+          if (exchange !== undefined) return route(exchange, producer, req)
+          answer(
+            reply,
+            new UnbrokenServerError('invalid-argument', 'The request target is not a URL.'),
+          )
+        },
+        () => {
+          if (res.headersSent) res.destroy()
+          else answer(reply, internalError())
+        },
+      )
     },
     async fetch(request, producer, routeOptions) {
-      const exchange = webExchange(hub, request, mountOf(routeOptions))
-      await route(exchange, producer as Producer<never> | undefined, request)
-      return exchange.response ?? new Response(null, { status: 500 })
+      let exchange: WebExchange | undefined
+      await guard(
+        () => {
+          exchange = webExchange(hub, request, mountOf(routeOptions))
+          return route(exchange, producer, request)
+        },
+        () => {
+          if (exchange && !exchange.response) answer(exchange.reply, internalError())
+        },
+      )
+      return exchange?.response ?? new Response(null, { status: 500 })
     },
     async cancel(streamId) {
       await log.cancel(streamId)
@@ -333,5 +397,9 @@ function logToConsole(error: unknown, streamId: string | undefined): void {
 }
 
 function shuttingDown(): UnbrokenServerError {
-  return new UnbrokenServerError('shutting-down', 'The server is shutting down; retry elsewhere.')
+  return new UnbrokenServerError('shutting-down', 'The server is shutting down; try again.')
+}
+
+function internalError(): UnbrokenServerError {
+  return new UnbrokenServerError('internal-error', 'The server could not answer this request.')
 }

@@ -1,4 +1,5 @@
 import { UnbrokenServerError } from './errors'
+import { formatEvent } from './format'
 import type { EventWriterOptions } from './types'
 
 /** `EventWriterOptions` with every default applied and validated. */
@@ -13,6 +14,9 @@ export interface WriterSettings {
   readonly maxDurationMs: number | undefined
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
+  readonly cursor: string | undefined
+  /** The first write: the `retry:` hint and a comment, then the cursor block if there is one. */
+  readonly opening: string
   readonly exposeErrors: boolean
   readonly onError: ((error: unknown) => void) | undefined
 }
@@ -36,8 +40,16 @@ export function resolveSettings(
 ): WriterSettings {
   const pick = <K extends keyof EventWriterOptions>(key: K) =>
     own?.[key] !== undefined ? own[key] : hub[key]
+  const retryMs = count('retryMs', pick('retryMs') ?? DEFAULTS.retryMs)
+  if (!Number.isSafeInteger(retryMs)) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `retryMs must be an integer (it is the retry: field), got ${retryMs}`,
+    )
+  }
+  const cursor = own?.cursor
   const settings: WriterSettings = {
-    retryMs: count('retryMs', pick('retryMs') ?? DEFAULTS.retryMs),
+    retryMs,
     keepAliveMs: count('keepAliveMs', pick('keepAliveMs') ?? DEFAULTS.keepAliveMs),
     drainTimeoutMs: count('drainTimeoutMs', pick('drainTimeoutMs') ?? DEFAULTS.drainTimeoutMs),
     highWaterMarkBytes: count(
@@ -49,16 +61,15 @@ export function resolveSettings(
     maxDurationMs: optionalCount('maxDurationMs', pick('maxDurationMs')),
     status: pick('status') ?? 200,
     headers: { ...hub.headers, ...own?.headers },
+    cursor,
+    // Formatted here, so that a cursor with a line break throws before any header is written.
+    opening:
+      formatEvent({ comment: 'ok', retry: retryMs }) +
+      (cursor === undefined ? '' : formatEvent({ id: cursor })),
     exposeErrors: pick('exposeErrors') ?? false,
     onError: pick('onError'),
   }
-  const { status, retryMs } = settings
-  if (!Number.isSafeInteger(retryMs)) {
-    throw new UnbrokenServerError(
-      'invalid-argument',
-      `retryMs must be an integer (it is the retry: field), got ${retryMs}`,
-    )
-  }
+  const { status } = settings
   if (!Number.isInteger(status) || status < 200 || status > 299) {
     throw new UnbrokenServerError(
       'invalid-argument',

@@ -75,6 +75,12 @@ export interface EventWriterOptions {
   readonly status?: number | undefined
   /** Extra response headers, e.g. `Content-Location` for a resumable stream. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Written as an id-only block (`id: <cursor>`) right after the opening: protocol v1's cursor
+   * block, the position this connection starts after. A client stores it as its last event id
+   * without dispatching anything, so it can resume even if no event reaches it. Per connection.
+   */
+  readonly cursor?: string | undefined
   /** Send unexpected exceptions' messages to the client as is. Default false: they are masked. */
   readonly exposeErrors?: boolean | undefined
   /** Sees every error given to `fail` (masked ones included) and every failed `expiresAt` function. */

@@ -65,6 +65,7 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     this.#settings = settings
     this.#hub = hub
     this.lastEventId = lastEventId
+    this.#lastSentId = settings.cursor
     this.signal = this.#controller.signal
     this.#flushAt = Math.min(FLUSH_AT, settings.highWaterMarkBytes)
     this.#stats = new StreamStats(hub.metrics)
@@ -129,9 +130,9 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     this.#stats.replayed(n)
   }
 
-  /** Writes the opening `retry:` hint and comment at once (so proxies and the client see the response start), and arms the timers. */
+  /** Writes the opening (`retry:` hint, comment, cursor block) at once, so that proxies and the client see the response start, and arms the timers. */
   start(): void {
-    this.#write(formatEvent({ comment: 'ok', retry: this.#settings.retryMs }))
+    this.#write(this.#settings.opening)
     if (this.#settings.expiresAt !== undefined) this.checkAuthExpiry()
     if (this.#settings.maxDurationMs !== undefined) {
       this.#lifeTimer = setTimeout(expireLifetime, this.#settings.maxDurationMs, this)
@@ -212,16 +213,21 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
   }
 
   #enqueue(frame: string): Promise<SendOutcome> {
-    this.#pending += frame
     if (this.#draining) {
-      // Only a producer that does not await `send` gets here repeatedly; past the mark it is the
-      // client that cannot keep up, and it resumes from the log later.
-      if (this.#pending.length > this.#settings.highWaterMarkBytes) {
+      // Only a producer that does not await `send` queues a second frame during a drain; past the
+      // mark it is the client that cannot keep up, and it resumes from the log later. One frame
+      // alone, however large, is never "slow": the sink takes it and drains it in its own time.
+      if (
+        this.#pending !== '' &&
+        this.#pending.length + frame.length > this.#settings.highWaterMarkBytes
+      ) {
         this.#abort('slow-client')
         return CLOSED
       }
+      this.#pending += frame
       return this.#drainPromise
     }
+    this.#pending += frame
     if (this.#pending.length >= this.#flushAt) this.flush()
     else if (!this.#scheduled) {
       this.#scheduled = true

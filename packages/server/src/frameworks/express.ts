@@ -27,9 +27,11 @@ export function createStreamsMiddleware<R extends NodeRequest>(
   producer: Producer<R>,
 ): StreamsMiddleware<R> {
   return (req, res, next) => {
-    const { url, mountPath } = mountedUrl(req)
-    const located = locateStream(streams.basePath, url.pathname, mountPath)
-    if (!servesRequest(req.method ?? 'GET', located)) {
+    const mounted = mountedUrl(req)
+    // A target that is not a URL goes to the registry, which answers it 400 (`undefined` here).
+    const located =
+      mounted && locateStream(streams.basePath, mounted.url.pathname, mounted.mountPath)
+    if (located && !servesRequest(req.method ?? 'GET', located)) {
       if (next) next()
       else {
         res.statusCode = 404

@@ -9,7 +9,19 @@ export function describeBoundsContract(kit: ContractKit): void {
       const { log, id } = await stream({ maxEvents: 3 })
       const ids = await appendAll(log, id, deltas(10))
       await log.complete(id)
-      expect((await collect(log.read(id))).map((e) => e.id)).toEqual(ids.slice(7))
+      expect((await collect(log.read(id, { after: ids[6] }))).map((e) => e.id)).toEqual(
+        ids.slice(7),
+      )
+    })
+
+    it('refuses to read from the start once the first event was trimmed, never from whatever is left', async () => {
+      const { log, id } = await stream({ maxEvents: 3 })
+      await appendAll(log, id, deltas(10))
+      await log.complete(id)
+      await expect(collect(log.read(id))).rejects.toMatchObject({ code: 'cursor-expired' })
+      await expect(collect(log.read(id, { after: log.startId }))).rejects.toMatchObject({
+        code: 'cursor-expired',
+      })
     })
 
     it('rejects a cursor trimmed by maxEvents with cursor-expired', async () => {
@@ -30,14 +42,14 @@ export function describeBoundsContract(kit: ContractKit): void {
 
     it('trims the oldest events beyond maxBytes', async () => {
       const { log, id } = await stream({ maxBytes: 100 })
-      // Each event is 'delta' (5 bytes) + 'token N' (7 bytes) = 12 bytes.
+      // Each event is 'delta' (5 bytes) + 'token N' (7 bytes) = 12 bytes: 8 of them fit in 100.
       const ids = await appendAll(log, id, deltas(10))
       await log.complete(id)
-      const kept = await collect(log.read(id))
-      const bytes = kept.reduce((n, e) => n + (e.event?.length ?? 0) + e.data.length, 0)
-      expect(bytes).toBeLessThanOrEqual(100)
-      expect(kept.length).toBeGreaterThan(0)
-      expect(kept.map((e) => e.id)).toEqual(ids.slice(ids.length - kept.length))
+      const kept = await collect(log.read(id, { after: ids[1] }))
+      expect(kept.map((e) => e.id)).toEqual(ids.slice(2))
+      await expect(collect(log.read(id, { after: ids[0] }))).rejects.toMatchObject({
+        code: 'cursor-expired',
+      })
     })
 
     it('rejects a cursor trimmed by maxBytes with cursor-expired', async () => {

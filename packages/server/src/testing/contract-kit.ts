@@ -23,7 +23,7 @@ export interface EventLogContractOptions {
 export type CreateLog = (limits: EventLogContractLimits) => Promise<EventLog> | EventLog
 
 /** A `LoggedEvent` with `event` present only when set, so that implementations compare equal. */
-const plain = (e: LoggedEvent) =>
+export const plain = (e: LoggedEvent) =>
   e.event === undefined ? { id: e.id, data: e.data } : { id: e.id, event: e.event, data: e.data }
 
 export async function collect(events: AsyncIterable<LoggedEvent>): Promise<LoggedEvent[]> {

@@ -1,25 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import { type ContractKit, collect } from './contract-kit'
+import { type ContractKit, collect, plain } from './contract-kit'
 
 /** Stream lifecycle, appends and replay from a cursor. */
 export function describeStreamContract(kit: ContractKit): void {
   const { logWith, newId, stream, appendAll, deltas } = kit
   describe('create and info', () => {
-    it('reports a new stream as live with its meta and no last id', async () => {
+    it('reports a new stream as live with its meta and no last event', async () => {
       const log = await logWith()
       const id = newId()
       await log.create(id, { principal: 'alice', model: 'm-1' })
-      expect(await log.info(id)).toEqual({
-        status: 'live',
-        meta: { principal: 'alice', model: 'm-1' },
-        lastId: undefined,
-      })
+      const info = await log.info(id)
+      expect(info).toMatchObject({ status: 'live', meta: { principal: 'alice', model: 'm-1' } })
+      expect(info?.lastEvent).toBeUndefined()
     })
 
-    it('reports the id of the last append as lastId', async () => {
+    it('reports the last append as lastEvent, with its id, type and data', async () => {
       const { log, id } = await stream()
       const ids = await appendAll(log, id, deltas(3))
-      expect((await log.info(id))?.lastId).toBe(ids[2])
+      const last = (await log.info(id))?.lastEvent
+      expect(last && plain(last)).toEqual({ id: ids[2], event: 'delta', data: 'token 2' })
     })
 
     it('reports a completed stream as complete', async () => {
@@ -60,6 +59,29 @@ export function describeStreamContract(kit: ContractKit): void {
       })
     })
 
+    it.each([
+      ['a number as data', { data: 42 }],
+      ['an object as data', { data: { text: 'hi' } }],
+      ['no data', {}],
+      ['a number as event', { event: 7, data: 'x' }],
+      ['LF in event', { event: 'a\ndata: forged', data: 'x' }],
+      ['CR in event', { event: 'a\rb', data: 'x' }],
+      ['NUL in event', { event: 'a\0', data: 'x' }],
+    ])('refuses %s with invalid-argument and stores nothing', async (_, input) => {
+      const { log, id } = await stream()
+      // What a producer written in plain JavaScript (or with a cast) can hand over at run time.
+      const append = log.append as (streamId: string, input: unknown) => Promise<string>
+      await expect(append(id, input)).rejects.toMatchObject({ code: 'invalid-argument' })
+      expect((await log.info(id))?.lastEvent).toBeUndefined()
+    })
+
+    it('keeps NUL, CR and LF in data, which formatting splits into lines safely', async () => {
+      const { log, id } = await stream()
+      const sent = await log.append(id, { data: 'a\0b\r\nc' })
+      await log.complete(id)
+      expect(await collect(log.read(id))).toEqual([{ id: sent, data: 'a\0b\r\nc' }])
+    })
+
     it('rejects an append to an unknown stream with unknown-stream', async () => {
       const log = await logWith()
       await expect(log.append(newId(), { data: 'x' })).rejects.toMatchObject({
@@ -84,6 +106,21 @@ export function describeStreamContract(kit: ContractKit): void {
         { id: ids[1], event: 'delta', data: 'a\nb' },
         { id: ids[2], data: '' },
       ])
+    })
+
+    it('reads from the first event without a cursor, and after startId alike', async () => {
+      const { log, id } = await stream()
+      const ids = await appendAll(log, id, deltas(3))
+      await log.complete(id)
+      expect((await collect(log.read(id))).map((e) => e.id)).toEqual(ids)
+      expect((await collect(log.read(id, { after: log.startId }))).map((e) => e.id)).toEqual(ids)
+    })
+
+    it('names a startId that no event of any stream has', async () => {
+      const { log, id } = await stream()
+      const ids = await appendAll(log, id, deltas(5))
+      expect(typeof log.startId).toBe('string')
+      expect(ids).not.toContain(log.startId)
     })
 
     it('replays strictly after the given id', async () => {
