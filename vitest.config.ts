@@ -47,6 +47,7 @@ export default defineConfig({
         },
       ]),
       project('@unbroken/redis', 'packages/redis'),
+      project('@unbroken/proxy', 'apps/proxy'),
       project('@unbroken/e2e', 'e2e'),
       project('@unbroken/test-kit', 'packages/test-kit'),
     ],

@@ -54,7 +54,7 @@ it('type-checks every example of the READMEs and docs/ under strict', () => {
   expect(errors.filter((error) => !error.startsWith('self-test/'))).toEqual([])
 })
 
-const runs = placed.filter(({ file }) => file.example.mode === 'run')
+const runs = placed.filter(({ file }) => file.example.run)
 describe.each(
   runs.map((run) => [`${run.file.example.page}:${run.file.example.line}`, run] as const),
 )('the example at %s', (_where, { dir, file }) => {
@@ -97,7 +97,7 @@ describe('the checker', () => {
   })
 
   it('refuses an unknown annotation rather than skipping the example', () => {
-    expect(() => extractExamples('```ts skip\nx\n```\n', 'p.md')).toThrow(/unknown example mode/)
+    expect(() => extractExamples('```ts skip\nx\n```\n', 'p.md')).toThrow(/unknown example flag/)
   })
 
   it('pairs a run example with the text output block after it', () => {
@@ -105,6 +105,6 @@ describe('the checker', () => {
       '```ts run\nconsole.log(1)\n```\n```text output\n1\n```\n',
       'p.md',
     )
-    expect(example).toMatchObject({ mode: 'run', output: '1\n' })
+    expect(example).toMatchObject({ run: true, continued: false, output: '1\n' })
   })
 })

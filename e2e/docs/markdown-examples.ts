@@ -6,9 +6,9 @@
  * - ```ts continued: checked after the last complete example above it on the same page, sharing its
  *   declarations (a setup block, then one block per framework, each continuing the setup).
  * - ```ts run: also run with tsx; it must exit 0. A ```text output block right after it holds what
- *   it must print, exactly.
+ *   it must print, exactly. `ts continued run` runs the example with the one it continues.
  * - ```ts fragment: a piece shown for its shape (one option, one line of a larger file); not checked.
- * - `in=<dir>` after the mode (or alone): the example is a file of that directory, relative to the
+ * - `in=<dir>` among the flags (or alone): the example is a file of that directory, relative to the
  *   page (a bench suite in `suites/` imports `../harness`).
  *
  * Imports resolve as in the nearest workspace package above the page (its dependencies, and the
@@ -23,14 +23,17 @@ import ts from 'typescript'
 export const REPO_ROOT = join(import.meta.dirname, '../..')
 const PAGES_OUTSIDE_PACKAGES_RESOLVE_FROM = join(REPO_ROOT, 'e2e')
 
-export type ExampleMode = 'module' | 'continued' | 'run' | 'fragment'
-
 export interface Example {
   /** The page, relative to the repository root. */
   readonly page: string
   /** 1-based line of the example's first code line in the page. */
   readonly line: number
-  readonly mode: ExampleMode
+  /** Checked after the last complete example above it. */
+  readonly continued: boolean
+  /** Also run. */
+  readonly run: boolean
+  /** Shown only. */
+  readonly fragment: boolean
   readonly jsx: boolean
   readonly code: string
   /** The directory, relative to the page, that the example is a file of (`in=<dir>`). */
@@ -41,7 +44,7 @@ export interface Example {
 
 const FENCE = /^```(\w*)(?:[ \t]+([^\n]*))?\n([\s\S]*?)^```[ \t]*$/gm
 const TS_LANGUAGES: Readonly<Record<string, boolean>> = { ts: false, typescript: false, tsx: true }
-const MODES = new Set<string>(['continued', 'run', 'fragment'])
+const FLAGS = new Set<string>(['continued', 'run', 'fragment'])
 
 /** Every Markdown page that documents the project: READMEs of the root and workspaces, and `docs/`. */
 export function findPages(root = REPO_ROOT): string[] {
@@ -57,7 +60,7 @@ export function findPages(root = REPO_ROOT): string[] {
   return pages.filter((page) => existsSync(page))
 }
 
-/** The TypeScript examples of one page, in order, with their mode. */
+/** The TypeScript examples of one page, in order, with their flags. */
 export function extractExamples(markdown: string, page: string): Example[] {
   const blocks = [...markdown.matchAll(FENCE)].map((match) => ({
     language: match[1] ?? '',
@@ -70,14 +73,29 @@ export function extractExamples(markdown: string, page: string): Example[] {
     const jsx = TS_LANGUAGES[block.language]
     if (jsx === undefined) return
     const within = /(?:^|\s)in=(\S+)/.exec(block.info)?.[1]
-    const info = block.info.replace(/(?:^|\s)in=\S+/, '').trim()
-    if (info !== '' && !MODES.has(info)) {
-      throw new Error(`${page}:${block.line - 1}: unknown example mode "${info}"`)
+    const flags = new Set(
+      block.info
+        .replace(/(?:^|\s)in=\S+/, '')
+        .split(/\s+/)
+        .filter(Boolean),
+    )
+    for (const flag of flags) {
+      if (!FLAGS.has(flag))
+        throw new Error(`${page}:${block.line - 1}: unknown example flag "${flag}"`)
     }
     const next = blocks[index + 1]
     const output = next?.language === 'text' && next.info === 'output' ? next.code : undefined
-    const mode = (info || 'module') as ExampleMode
-    examples.push({ page, line: block.line, mode, jsx, code: block.code, within, output })
+    examples.push({
+      page,
+      line: block.line,
+      continued: flags.has('continued'),
+      run: flags.has('run'),
+      fragment: flags.has('fragment'),
+      jsx,
+      code: block.code,
+      within,
+      output,
+    })
   })
   return examples
 }
@@ -105,8 +123,8 @@ export function filesToCheck(examples: readonly Example[]): CheckedFile[] {
   const files: CheckedFile[] = []
   let base: CheckedFile | undefined
   for (const example of examples) {
-    if (example.mode === 'fragment') continue
-    if (example.mode !== 'continued') {
+    if (example.fragment) continue
+    if (!example.continued) {
       base = { example, text: example.code, prefixLines: 0 }
       files.push(base)
       continue

@@ -1,4 +1,5 @@
 import { createErrorPayload, UnbrokenServerError } from './errors'
+import { assertEventInput } from './format'
 import type { EventInput, EventLog } from './log'
 
 /** Why a producer's `signal` aborted; it is `signal.reason`. */
@@ -39,7 +40,6 @@ export interface ProducerRunner {
 }
 
 const TERMINAL: ReadonlySet<string | undefined> = new Set(['done', 'error'])
-const FORBIDDEN_IN_EVENT = /[\r\n\0]/
 const CANCELLED: EventInput = { event: 'done', data: '{"reason":"cancelled"}' }
 // Final, so not `shutting-down` (which means "reconnect elsewhere"): nobody will finish this stream.
 const STOPPED: EventInput = {
@@ -49,6 +49,28 @@ const STOPPED: EventInput = {
     message: 'The server stopped before this stream finished; start a new stream.',
     retryable: false,
   }),
+}
+
+/**
+ * A logged error is the stream's last word: a resume replays it, so it can never tell a client to
+ * retry (a producer's own `retryable: true` would make every client resume into it again).
+ */
+function final(payload: object): object {
+  const copy: Record<string, unknown> = { ...payload, retryable: false }
+  delete copy.retryAfterMs
+  return copy
+}
+
+/** A producer's own `error` event made final; data that is not a JSON object is kept as it is. */
+function finalError(input: EventInput): EventInput {
+  let payload: unknown
+  try {
+    payload = JSON.parse(input.data)
+  } catch {
+    return input
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return input
+  return { event: 'error', data: JSON.stringify(final(payload)) }
 }
 
 /** Whether a logged event ends its stream (protocol v1 §5). */
@@ -70,11 +92,8 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
     }
   }
 
-  const errorData = (error: unknown): string => {
-    // A logged error is the stream's last word: a resume replays it, so it can never be retryable.
-    const payload = createErrorPayload(error, { expose: options.exposeErrors })
-    return JSON.stringify({ ...payload, retryable: false })
-  }
+  const errorData = (error: unknown): string =>
+    JSON.stringify(final(createErrorPayload(error, { expose: options.exposeErrors })))
 
   return {
     get size() {
@@ -111,19 +130,21 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
         id: streamId,
         signal: controller.signal,
         send(input) {
-          if (input.event !== undefined && FORBIDDEN_IN_EVENT.test(input.event)) {
+          // Misuse throws here, before a terminal event could claim the stream's end and fail.
+          assertEventInput(input)
+          if (input.event === 'auth-expired') {
             throw new UnbrokenServerError(
               'invalid-argument',
-              'event must not contain CR, LF or NUL.',
+              'auth-expired ends one connection, so the server sends it; a logged one would end every resume.',
             )
           }
           if (ending) {
             return Promise.reject(
-              new UnbrokenServerError('stream-complete', `Stream "${streamId}" has ended.`),
+              new UnbrokenServerError('stream-complete', 'This stream has already ended.'),
             )
           }
           if (isTerminalEvent(input.event)) {
-            return end(input).then(
+            return end(input.event === 'error' ? finalError(input) : input).then(
               (id) =>
                 id ?? Promise.reject(new UnbrokenServerError('log-unavailable', 'Not logged.')),
             )

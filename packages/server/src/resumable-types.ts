@@ -122,6 +122,6 @@ export interface ResumableStreams {
   readonly active: number
   /** Where stream URLs live, as given (normalized); the framework helpers route by it. */
   readonly basePath: string
-  /** Refuses new streams, ends running ones with `shutting-down`, closes the owned hub and log. */
+  /** Refuses new streams, ends running ones with `producer-lost`, closes the owned hub and log. */
   close(): Promise<void>
 }

@@ -87,7 +87,9 @@ export async function startRedisServer(
 }
 
 async function launch(args: string[], port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(...dyingWithParent('redis-server', args), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()
@@ -103,6 +105,17 @@ async function launch(args: string[], port: number): Promise<ChildProcess> {
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   return child
+}
+
+/**
+ * Wraps a command in util-linux's `setpriv --pdeathsig KILL` where it exists (Debian, CI): the
+ * kernel then kills the server when the process that started it dies, so a run killed before
+ * `stop()` (a crashed or timed-out worker, `vitest list`, Ctrl-C) leaves no server behind.
+ * `setpriv` execs, so the child's pid stays the server's.
+ */
+function dyingWithParent(command: string, args: string[]): [string, string[]] {
+  if (spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0) return [command, args]
+  return ['setpriv', ['--pdeathsig', 'KILL', command, ...args]]
 }
 
 /** Sends an inline PING and checks for `+PONG`, without a client library. */

@@ -1,0 +1,215 @@
+// The HTTP surface: which route does what. Stream endpoints hand over to the resumable-stream
+// registry (`@unbroken/server`) once the request is validated; everything else is answered here.
+import { type ErrorPayload, type ResumableStreams, UnbrokenServerError } from '@unbroken/server'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { z } from 'zod'
+import { createAnonymousSubject, type TokenAuth } from './auth'
+import { ProxyError, STATUS } from './errors'
+import { nativeFormat } from './formats/native'
+import type { Logger } from './logger'
+import type { ProxyMetrics } from './metrics'
+import type { StreamProducers } from './producer'
+import { describeIssues, parseNativeRequest } from './request'
+import { FAULT_HEADER, type Faults, parseFaults } from './upstreams/faults'
+import type { Upstream } from './upstreams/upstream'
+
+/** Where stream URLs live: `POST` here, then `GET`/`DELETE` `${STREAMS_PATH}/<id>`. */
+export const STREAMS_PATH = '/v1/streams'
+
+// Long conversations with code run to a few MB; anything larger is a mistake or an attack.
+const MAX_BODY_BYTES = 8 * 1024 * 1024
+
+/** What the routes need; built once by `startProxy`. */
+export interface AppDeps {
+  readonly upstream: Upstream
+  readonly streams: ResumableStreams
+  readonly producers: StreamProducers
+  /** `undefined` in open local mode (no token secret). */
+  readonly auth: TokenAuth | undefined
+  readonly mintKey: string | undefined
+  readonly corsOrigin: string | undefined
+  readonly metrics: ProxyMetrics
+  readonly logger: Logger
+  readonly lifecycle: Lifecycle
+}
+
+/** Whether this instance takes new work. */
+export interface Lifecycle {
+  /** True once SIGTERM arrived: new streams are refused, running ones finish. */
+  readonly draining: boolean
+  /** Whether the event log answers. */
+  logReady(): Promise<boolean>
+}
+
+const tokenBody = z
+  .object({
+    subject: z
+      .string()
+      .regex(/^[\w.@:-]{1,128}$/, 'letters, digits and . _ @ : -, 1–128 long')
+      .optional(),
+    ttlSeconds: z.number().int().positive().optional(),
+  })
+  .strict()
+
+export function createApp(deps: AppDeps): Hono {
+  const { streams, producers, logger } = deps
+  const app = new Hono()
+
+  if (deps.corsOrigin) {
+    // The stream routes answer CORS themselves (the registry exposes Content-Location and allows
+    // Last-Event-ID); this covers the rest.
+    app.use(
+      '/v1/auth/*',
+      cors({ origin: deps.corsOrigin, allowHeaders: ['Content-Type', 'Authorization'] }),
+    )
+  }
+
+  app.post(
+    STREAMS_PATH,
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => tooLarge() }),
+    async (c) => {
+      if (deps.lifecycle.draining) throw shuttingDown()
+      const subject = deps.auth ? (await deps.auth.authenticate(c.req.raw)).subject : undefined
+      const faults = readFaults(c.req.header(FAULT_HEADER), deps.upstream)
+      const body = parseNativeRequest(await readJson(c.req.raw))
+      const request = { ...body, model: body.model ?? deps.upstream.defaultModel }
+      const producer = producers.create({ request, format: nativeFormat, subject, faults })
+      return streams.fetch(c.req.raw, producer)
+    },
+  )
+
+  app.on(['GET', 'DELETE', 'OPTIONS'], [STREAMS_PATH, `${STREAMS_PATH}/:id`], (c) => {
+    const id = c.req.param('id')
+    if (id !== undefined && c.req.method === 'GET') {
+      const cursor = c.req.header('last-event-id') ?? c.req.query('lastEventId')
+      if (cursor) {
+        producers.resumed(id)
+        logger.info({ streamId: id, lastEventId: cursor }, 'stream resumed')
+      }
+    }
+    if (id !== undefined && c.req.method === 'DELETE') {
+      logger.info({ streamId: id }, 'stream cancel requested')
+    }
+    return streams.fetch(c.req.raw)
+  })
+
+  app.post('/v1/auth/token', async (c) => {
+    const { auth } = deps
+    if (!auth) {
+      throw new ProxyError(
+        'auth-disabled',
+        'This proxy runs in open local mode (no --token-secret): streams need no token.',
+      )
+    }
+    if (deps.mintKey !== undefined && c.req.header('authorization') !== `Bearer ${deps.mintKey}`) {
+      throw new UnbrokenServerError(
+        'unauthenticated',
+        'Minting tokens needs `Authorization: Bearer <token mint key>`.',
+      )
+    }
+    const text = await c.req.text()
+    const parsed = tokenBody.safeParse(text.trim() === '' ? {} : parseJson(text))
+    if (!parsed.success) throw new ProxyError('invalid-request', describeIssues(parsed.error))
+    const { subject = createAnonymousSubject(), ttlSeconds } = parsed.data
+    const issued = await auth.issue(subject, ttlSeconds && ttlSeconds * 1000)
+    logger.info({ subject, expiresAt: issued.expiresAt }, 'token issued')
+    return c.json({ ...issued, tokenType: 'Bearer' })
+  })
+
+  app.get('/metrics', async (c) => {
+    const { registry } = deps.metrics
+    return c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType })
+  })
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+
+  app.get('/readyz', async (c) => {
+    if (deps.lifecycle.draining) return c.json({ status: 'draining' }, 503)
+    if (!(await deps.lifecycle.logReady())) return c.json({ status: 'log-unavailable' }, 503)
+    return c.json({ status: 'ready' })
+  })
+
+  app.notFound(() =>
+    errorResponse(new ProxyError('not-found', 'No such endpoint; see the README for the list.')),
+  )
+
+  app.onError((error) => {
+    if (error instanceof ProxyError || error instanceof UnbrokenServerError) {
+      return errorResponse(error)
+    }
+    logger.error({ err: error }, 'request failed')
+    return errorResponse(error)
+  })
+
+  return app
+}
+
+/** A JSON error answer in the protocol's error shape, with the status its code calls for. */
+export function errorResponse(error: unknown): Response {
+  let payload: ErrorPayload
+  let status: number
+  if (error instanceof ProxyError) {
+    payload = error.toPayload()
+    status = STATUS[error.code]
+  } else if (error instanceof UnbrokenServerError) {
+    const { code, message, retryable } = error
+    payload = retryable
+      ? { code, message, retryable, retryAfterMs: 1000 }
+      : { code, message, retryable }
+    status = STATUS_OF_SERVER[code] ?? 500
+  } else {
+    payload = {
+      code: 'internal-error',
+      message: 'The proxy could not answer this request.',
+      retryable: false,
+    }
+    status = 500
+  }
+  const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' }
+  if (payload.retryAfterMs !== undefined) {
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(payload.retryAfterMs / 1000)))
+  }
+  return new Response(JSON.stringify(payload), { status, headers })
+}
+
+const STATUS_OF_SERVER: Partial<Record<UnbrokenServerError['code'], number>> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  'shutting-down': 503,
+}
+
+function readFaults(header: string | undefined, upstream: Upstream): Faults | undefined {
+  if (header === undefined) return undefined
+  if (upstream.kind !== 'simulated') {
+    throw new ProxyError(
+      'invalid-request',
+      `${FAULT_HEADER} works with the simulated upstream only; this proxy uses ${upstream.kind}.`,
+    )
+  }
+  return parseFaults(header)
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  return parseJson(await request.text())
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ProxyError('invalid-request', `The body is not JSON: ${(error as Error).message}`)
+  }
+}
+
+function tooLarge(): never {
+  throw new ProxyError('request-too-large', `The body is larger than ${MAX_BODY_BYTES} bytes.`)
+}
+
+function shuttingDown(): UnbrokenServerError {
+  return new UnbrokenServerError(
+    'shutting-down',
+    'This instance is shutting down; retry (another instance will take the stream).',
+  )
+}

@@ -1,0 +1,201 @@
+// The generation belongs to the stream, not the connection: a live proxy on loopback in front of
+// an msw-mocked OpenAI-compatible upstream that paces its tokens like a model.
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { parseSse, readSse, waitFor } from '@unbroken/test-kit'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  chat,
+  directFetch,
+  lastIdOf,
+  postStream,
+  startTestProxy,
+  type TestProxy,
+  textOf,
+} from './test-proxy'
+import { MOCK_BASE_URLS } from './upstreams/fixtures/fixture'
+import { pacedHandler } from './upstreams/fixtures/mock'
+import { openaiStream } from './upstreams/fixtures/openai'
+import { composeAnswer, createRandom, tokenize } from './upstreams/simulated-text'
+
+const server = setupServer()
+let proxy: TestProxy
+beforeAll(async () => {
+  // Requests to the proxy itself pass through msw to the real loopback socket.
+  server.listen({ onUnhandledRequest: 'bypass' })
+  proxy = await startTestProxy([
+    '--upstream',
+    'openai',
+    '--upstream-url',
+    MOCK_BASE_URLS.openai,
+    '--keepalive',
+    '50ms',
+    '--max-streams',
+    '3',
+  ])
+})
+afterEach(() => server.resetHandlers())
+afterAll(async () => {
+  await proxy.shutdown()
+  server.close()
+})
+
+/** A long multi-byte answer as tokens (CJK, emoji, combining marks, code). */
+const TOKENS = tokenize(composeAnswer(createRandom(42), [{ role: 'user', content: 'Tell me' }]))
+const TEXT = TOKENS.join('')
+
+const idOf = (response: Response) =>
+  (response.headers.get('content-location') as string).split('/').pop()
+const recordOf = (id: string | undefined) =>
+  proxy.records().find((record) => record.streamId === id)
+
+describe('a client that leaves', () => {
+  it('never aborts the upstream; the generation finishes into the log and a resume gets the rest', async () => {
+    let upstream: Request | undefined
+    server.use(
+      pacedHandler('openai', openaiStream(TOKENS), { gapMs: 5, onRequest: (r) => (upstream = r) }),
+    )
+    const response = await postStream(proxy, chat('Tell me'))
+    const id = idOf(response)
+    const reader = readSse(response)
+    const first = await reader.take(2)
+    await reader.cancel()
+    await waitFor(() => recordOf(id), { what: 'the generation to finish' })
+    expect(upstream?.signal.aborted).toBe(false)
+    expect(recordOf(id)).toMatchObject({ status: 'complete', end: 'finished' })
+    const resumed = await directFetch(`${proxy.url}/v1/streams/${id}`, {
+      headers: { 'last-event-id': lastIdOf(first) },
+    })
+    const rest = await readSse(resumed).rest()
+    expect(textOf([...first, ...rest])).toBe(TEXT)
+    expect(rest.at(-1)?.event).toBe('done')
+  })
+})
+
+describe('DELETE', () => {
+  it('aborts the upstream request during prefill, before its answer, and ends the stream cancelled', async () => {
+    let upstream: Request | undefined
+    server.use(pacedHandler('openai', undefined, { onRequest: (r) => (upstream = r) }))
+    const response = await postStream(proxy, chat('Never answered'))
+    const reading = readSse(response).rest()
+    await waitFor(() => upstream, { what: 'the upstream request' })
+    const cancel = await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, {
+      method: 'DELETE',
+    })
+    expect(cancel.status).toBe(204)
+    // Aborted by the time the DELETE is answered: the cancel reaches the upstream synchronously.
+    expect(upstream?.signal.aborted).toBe(true)
+    const events = await reading
+    expect(events.map((event) => event.event)).toEqual(['meta', 'done'])
+    expect(JSON.parse(events[1]?.data as string)).toEqual({ reason: 'cancelled' })
+    await waitFor(() => recordOf(idOf(response)), { what: 'the accounting record' })
+    const record = recordOf(idOf(response))
+    expect(record).toMatchObject({ status: 'incomplete', end: 'cancelled' })
+    // No output ever came, so there is no time to first token.
+    expect(record).not.toHaveProperty('ttftMs')
+  })
+
+  it('aborts the upstream mid-stream and keeps what was generated', async () => {
+    let upstream: Request | undefined
+    server.use(
+      pacedHandler('openai', openaiStream(TOKENS), { gapMs: 20, onRequest: (r) => (upstream = r) }),
+    )
+    const response = await postStream(proxy, chat('Stop me'))
+    const reader = readSse(response)
+    const first = await reader.take(2)
+    await reader.cancel()
+    await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, { method: 'DELETE' })
+    expect(upstream?.signal.aborted).toBe(true)
+    const rest = await readSse(
+      await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, {
+        headers: { 'last-event-id': lastIdOf(first) },
+      }),
+    ).rest()
+    expect(TEXT.startsWith(textOf([...first, ...rest]))).toBe(true)
+    expect(JSON.parse(rest.at(-1)?.data as string)).toEqual({ reason: 'cancelled' })
+  })
+})
+
+describe('prefill', () => {
+  it('sends keepalive comments while the upstream is silent', async () => {
+    server.use(pacedHandler('openai', openaiStream(['Late', ' answer']), { prefillMs: 400 }))
+    const wire = await (await postStream(proxy, chat('Slow'))).text()
+    const beforeFirstDelta = wire.slice(0, wire.indexOf('event: delta'))
+    // The opening has one comment (`: ok`); the rest are keepalives sent during the prefill.
+    expect(beforeFirstDelta.match(/^:/gm)?.length).toBeGreaterThanOrEqual(3)
+    expect(textOf(parseSse(wire))).toBe('Late answer')
+  })
+})
+
+describe('a client that stops reading', () => {
+  it('never slows the upstream: the generation finishes into the log while the client reads nothing', async () => {
+    // 2 MB in 4 KB tokens: far more than the socket buffers hold, so the connection backs up.
+    const big = Array.from(
+      { length: 500 },
+      (_, i) => `${String(i).padStart(4, '0')}${'字'.repeat(1364)}`,
+    )
+    server.use(pacedHandler('openai', openaiStream(big)))
+    const paused = await new Promise<IncomingMessage>((resolve) => {
+      const request = httpRequest(
+        `${proxy.url}/v1/streams`,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (response) => {
+          response.pause()
+          resolve(response)
+        },
+      )
+      request.end(chat('Flood'))
+    })
+    const id = (paused.headers['content-location'] as string).split('/').pop()
+    await waitFor(() => recordOf(id), { what: 'the generation to finish', timeoutMs: 15_000 })
+    expect(recordOf(id)).toMatchObject({ status: 'complete' })
+    expect(paused.readableLength).toBeLessThan(2_000_000)
+    const body = await new Response(
+      new ReadableStream({
+        start(controller) {
+          paused.on('data', (chunk) => controller.enqueue(new Uint8Array(chunk)))
+          paused.on('end', () => controller.close())
+          paused.resume()
+        },
+      }),
+    )
+    expect(textOf(await readSse(body).rest())).toBe(big.join(''))
+  })
+})
+
+describe('limits and logs', () => {
+  it('refuses a stream past --max-streams with 429 and Retry-After', async () => {
+    server.use(pacedHandler('openai', undefined))
+    const held = await Promise.all([1, 2, 3].map(() => postStream(proxy, chat('hold'))))
+    const refused = await postStream(proxy, chat('one too many'))
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('1')
+    expect(await refused.json()).toMatchObject({ code: 'stream-limit', retryable: true })
+    await Promise.all(
+      held.map((r) => directFetch(`${proxy.url}/v1/streams/${idOf(r)}`, { method: 'DELETE' })),
+    )
+    await Promise.all(held.map((r) => readSse(r).rest()))
+  })
+
+  it('logs one line per lifecycle event and none per token', async () => {
+    // Paced, so that the resume below happens while the stream is still generating.
+    server.use(pacedHandler('openai', openaiStream(TOKENS), { gapMs: 5 }))
+    const response = await postStream(proxy, chat('Log me'))
+    const id = idOf(response)
+    const reader = readSse(response)
+    const first = await reader.take(2)
+    await reader.cancel()
+    const resumed = await directFetch(`${proxy.url}/v1/streams/${id}`, {
+      headers: { 'last-event-id': lastIdOf(first) },
+    })
+    await readSse(resumed).rest()
+    await waitFor(() => recordOf(id), { what: 'the accounting record' })
+    const lines = proxy.logs.filter((line) => line.streamId === id).map((line) => line.msg)
+    expect(TOKENS.length).toBeGreaterThan(50)
+    expect(lines.sort()).toEqual(['stream ended', 'stream resumed', 'stream started'])
+    expect(recordOf(id)).toMatchObject({
+      resumes: 1,
+      usage: { inputTokens: 9, outputTokens: TOKENS.length, estimated: false },
+    })
+  })
+})

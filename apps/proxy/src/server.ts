@@ -1,0 +1,152 @@
+// Builds the proxy from a validated configuration, serves it on @hono/node-server, and winds it
+// down gracefully. Everything the routes use is created here, once.
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as delay } from 'node:timers/promises'
+import { serve } from '@hono/node-server'
+import { createRedisEventLog } from '@unbroken/redis'
+import {
+  createEventHub,
+  createMemoryEventLog,
+  createResumableStreams,
+  type EventLog,
+  type StreamRequest,
+} from '@unbroken/server'
+import type { DestinationStream } from 'pino'
+import { createApp, STREAMS_PATH } from './app'
+import { createTokenAuth, type TokenAuth } from './auth'
+import type { Config } from './config'
+import { createLogger } from './logger'
+import { createMetrics } from './metrics'
+import { createStreamProducers } from './producer'
+import { createUpstream } from './upstreams'
+
+/** Test and embedding hooks; the command line uses none of them. */
+export interface ProxyOptions {
+  /** Where JSON log lines go. Default: stdout. */
+  readonly logDestination?: DestinationStream | undefined
+}
+
+/** A listening proxy. */
+export interface RunningProxy {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string
+  /**
+   * Graceful stop (SIGTERM): refuse new streams with 503, let running generations finish into
+   * the log for up to `--shutdown-grace`, stop the rest, then close connections and the log.
+   */
+  shutdown(): Promise<void>
+}
+
+// The writer's default lead before a token expires, shortened for tokens that live only seconds.
+const AUTH_LEAD_MS = 5000
+// The log's own age limit must never cut a stream before `--max-duration` does.
+const LOG_AGE_MARGIN_MS = 60_000
+
+export async function startProxy(
+  config: Config,
+  options: ProxyOptions = {},
+): Promise<RunningProxy> {
+  const logger = createLogger(config.logLevel, options.logDestination)
+  const maxStreamAgeMs = config.maxDuration + LOG_AGE_MARGIN_MS
+  const log: EventLog = config.redisUrl
+    ? createRedisEventLog({ url: config.redisUrl, ttlMs: config.streamTtl, maxStreamAgeMs })
+    : createMemoryEventLog({ ttlMs: config.streamTtl, maxStreamAgeMs })
+  const hub = createEventHub({
+    keepAliveMs: config.keepalive,
+    authLeadMs: Math.min(AUTH_LEAD_MS, Math.floor(config.tokenTtl / 4)),
+  })
+  const auth = config.tokenSecret ? createTokenAuth(config.tokenSecret, config.tokenTtl) : undefined
+  // Stream requests reach the registry through `streams.fetch`, so `raw` is the Web Request whose
+  // token the route already verified.
+  const claimsOf = (tokens: TokenAuth, request: StreamRequest) =>
+    request.raw instanceof Request
+      ? tokens.authenticate(request.raw)
+      : tokens.verify(request.header('authorization'))
+  const streams = createResumableStreams({
+    log,
+    hub,
+    basePath: STREAMS_PATH,
+    ...(auth && {
+      principal: async (request) => (await claimsOf(auth, request)).subject,
+      expiresAt: async (request) => (await claimsOf(auth, request)).expiresAt,
+    }),
+    maxConcurrentStreams: config.maxStreams,
+    allowOrigin: config.corsOrigin,
+    onError: (error, streamId) => logger.error({ err: error, streamId }, 'stream failed'),
+  })
+  const upstream = createUpstream(config)
+  const metrics = createMetrics(hub)
+  const producers = createStreamProducers({
+    upstream,
+    limits: { idleTimeoutMs: config.upstreamIdleTimeout, maxDurationMs: config.maxDuration },
+    metrics,
+    logger,
+  })
+  let draining = false
+  const app = createApp({
+    upstream,
+    streams,
+    producers,
+    auth,
+    mintKey: config.tokenMintKey,
+    corsOrigin: config.corsOrigin,
+    metrics,
+    logger,
+    lifecycle: {
+      get draining() {
+        return draining
+      },
+      logReady: () =>
+        log.info('readiness-probe').then(
+          () => true,
+          () => false,
+        ),
+    },
+  })
+
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port })
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([error]) => Promise.reject(error)),
+  ])
+  const { port } = server.address() as AddressInfo
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  logger.info(
+    {
+      url,
+      port,
+      upstream: upstream.kind,
+      model: upstream.defaultModel,
+      log: config.redisUrl ? 'redis' : 'memory',
+      auth: auth ? 'tokens' : 'open',
+    },
+    'proxy listening',
+  )
+
+  let stopping: Promise<void> | undefined
+  const stop = async () => {
+    draining = true
+    logger.info({ running: producers.running, graceMs: config.shutdownGrace }, 'draining')
+    const grace = new AbortController()
+    await Promise.race([
+      producers.settled(),
+      delay(config.shutdownGrace, undefined, { signal: grace.signal }).catch(() => {}),
+    ])
+    grace.abort()
+    const unfinished = producers.running
+    // Ends what is still running with `shutting-down`, then tells connected clients to retry.
+    await streams.close()
+    await hub.closeAll({ reason: 'shutdown', deadlineMs: 5000 })
+    server.close()
+    await log.close()
+    logger.info({ unfinished }, 'proxy stopped')
+  }
+  return {
+    url,
+    shutdown: () => {
+      stopping ??= stop()
+      return stopping
+    },
+  }
+}

@@ -1,0 +1,66 @@
+// Test support for the proxy's own tests: a real proxy on a loopback port with its log lines
+// captured. Generic helpers (SSE reader, waitFor, seeded random) come from @unbroken/test-kit.
+import type { SseEvent } from '@unbroken/test-kit'
+import { parseConfig } from './config'
+import { type RunningProxy, startProxy } from './server'
+
+/**
+ * The platform's own fetch, taken before any test starts msw: test clients talk to the proxy over
+ * the real loopback socket, never through msw's interceptor (which only the proxy's upstream
+ * requests should meet, and under which cancelling a bypassed response's body never settles).
+ */
+export const directFetch: typeof fetch = globalThis.fetch
+
+export interface TestProxy extends RunningProxy {
+  /** Every JSON log line so far. */
+  readonly logs: Array<Record<string, unknown>>
+  /** The accounting records ("stream ended" lines) so far. */
+  records(): Array<Record<string, unknown>>
+}
+
+/**
+ * Starts a proxy on 127.0.0.1 with a free port, a fast simulated model (no prefill, 2,000
+ * tokens/s) and no shutdown grace, plus any `flags`. Stop it with `shutdown()`.
+ */
+export async function startTestProxy(flags: string[] = []): Promise<TestProxy> {
+  const logs: Array<Record<string, unknown>> = []
+  const config = parseConfig(
+    ['--port', '0', '--sim-ttft', '0ms', '--sim-rate', '2000', '--shutdown-grace', '0ms', ...flags],
+    {},
+  )
+  const proxy = await startProxy(config, {
+    logDestination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+  })
+  return {
+    ...proxy,
+    logs,
+    records: () => logs.filter((line) => line.msg === 'stream ended'),
+  }
+}
+
+/** A chat request body for the native endpoint. */
+export const chat = (content: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ messages: [{ role: 'user', content }], ...extra })
+
+/** POSTs a native request; `headers` add to the JSON content type. */
+export function postStream(
+  proxy: RunningProxy,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return directFetch(`${proxy.url}/v1/streams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  })
+}
+
+/** The concatenated `text` of the `delta` events. */
+export const textOf = (events: readonly SseEvent[]): string =>
+  events
+    .filter((event) => event.event === 'delta')
+    .map((event) => JSON.parse(event.data).text ?? '')
+    .join('')
+
+/** The id a resume continues after: the last event's. */
+export const lastIdOf = (events: readonly SseEvent[]): string => events.at(-1)?.id ?? ''
