@@ -1,5 +1,6 @@
 // The native endpoint and the routes around it, over a real loopback socket, with the simulated
 // model as the upstream.
+import { createEventStream } from '@unbroken/client'
 import { readSse } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GenerationRequest } from './request'
@@ -115,16 +116,18 @@ describe('POST /v1/streams', () => {
 })
 
 describe('faults (x-unbroken-fault)', () => {
-  it('cut-after: the stream ends with a retryable upstream-truncated error, never done', async () => {
+  it('cut-after: the stream ends with an upstream-truncated error, never done', async () => {
     const response = await postStream(proxy, chat('x'), { 'x-unbroken-fault': 'cut-after=5' })
     const location = response.headers.get('content-location') as string
     const events = await readSse(response).rest()
     expect(textOf(events)).toBe((await expectedTokens(userRequest('x'))).slice(0, 5).join(''))
     expect(events.some((event) => event.event === 'done')).toBe(false)
     expect(events.at(-1)?.event).toBe('error')
-    expect(JSON.parse(events.at(-1)?.data as string)).toMatchObject({
+    expect(JSON.parse(events.at(-1)?.data as string)).toEqual({
       code: 'upstream-truncated',
-      retryable: true,
+      message: expect.stringMatching(/without its end marker/),
+      // Final in the stream: a resume would only replay it (protocol v1 §6).
+      retryable: false,
     })
     const record = proxy.records().find((r) => location.endsWith(r.streamId as string))
     expect(record).toMatchObject({
@@ -140,8 +143,32 @@ describe('faults (x-unbroken-fault)', () => {
     expect(textOf(events)).toBe((await expectedTokens(userRequest('x'))).slice(0, 2).join(''))
     expect(JSON.parse(events.at(-1)?.data as string)).toMatchObject({
       code: 'upstream-error',
-      retryable: true,
+      retryable: false,
     })
+  })
+
+  it('cut-after: a resume from the error gets the error again, never a done', async () => {
+    const response = await postStream(proxy, chat('x'), { 'x-unbroken-fault': 'cut-after=3' })
+    const events = await readSse(response).rest()
+    const resumed = await directFetch(`${proxy.url}${response.headers.get('content-location')}`, {
+      headers: { 'last-event-id': events.at(-1)?.id as string },
+    })
+    expect(await readSse(resumed).rest()).toEqual([events.at(-1)])
+  })
+
+  it('cut-after: the client reader fails with upstream-truncated at once, without reconnecting', async () => {
+    const stream = createEventStream(`${proxy.url}/v1/streams`, {
+      fetch: directFetch,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-unbroken-fault': 'cut-after=3' },
+      body: chat('x'),
+    })
+    await expect(async () => {
+      for await (const _ of stream);
+    }).rejects.toMatchObject({ code: 'server-error' })
+    const { closeReason, reconnects, error } = stream.getSnapshot()
+    expect({ closeReason, reconnects }).toEqual({ closeReason: 'error', reconnects: 0 })
+    expect(error?.serverCode).toBe('upstream-truncated')
   })
 })
 

@@ -32,7 +32,7 @@ export type ProxyErrorCode =
   /** The generation ran longer than `--max-duration` and was stopped. */
   | 'max-duration'
 
-// Codes for which a new attempt (a new request) can succeed without changing anything.
+// Codes for which sending the same request again can succeed without changing anything.
 const RETRYABLE: ReadonlySet<ProxyErrorCode> = new Set([
   'upstream-rate-limited',
   'upstream-unavailable',
@@ -53,7 +53,12 @@ export interface ProxyErrorOptions {
 export class ProxyError extends Error {
   override readonly name = 'ProxyError'
   readonly code: ProxyErrorCode
+  /**
+   * Whether sending the same request again can succeed. An error inside a stream is final all the
+   * same (the stream is over); this is for answers before a stream and for the SDK formats.
+   */
   readonly retryable: boolean
+  /** When to send it again, from the upstream's `Retry-After`. */
   readonly retryAfterMs: number | undefined
 
   constructor(code: ProxyErrorCode, message: string, options: ProxyErrorOptions = {}) {

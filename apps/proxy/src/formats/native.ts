@@ -11,7 +11,9 @@ const event = (name: string, data: unknown): EventInput => ({
 /** Renders output as v1 events; each delta carries one merged run of text or reasoning. */
 export const nativeFormat: StreamFormat = {
   render: (batch) => batch.map(renderEvent),
-  fail: (error) => event('error', error.toPayload()),
+  // Final: the stream is over and a resume would replay this event, so `retryable` (protocol v1:
+  // resume this stream) is false whatever the code; the code says whether a new request may help.
+  fail: ({ code, message }) => event('error', { code, message, retryable: false }),
 }
 
 function renderEvent(item: OutputEvent): EventInput {

@@ -51,7 +51,10 @@ async function statusError(response: Response): Promise<ProxyError> {
   const message = `The upstream answered ${status}: ${detail}`
   if (status === 401 || status === 403) return new ProxyError('upstream-auth', message)
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-  if (status === 429) return new ProxyError('upstream-rate-limited', message, { retryAfterMs })
+  if (status === 429) {
+    const wait = retryAfterMs === undefined ? '' : ` Retry in ${Math.ceil(retryAfterMs / 1000)} s.`
+    return new ProxyError('upstream-rate-limited', `${message}${wait}`, { retryAfterMs })
+  }
   if (status === 408 || status >= 500) {
     return new ProxyError('upstream-unavailable', message, { retryAfterMs })
   }
