@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process'
+import { defineConfig } from '@playwright/test'
+
+// Debian's `chromium` package, never a downloaded browser build.
+const chromiumPath =
+  process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium']).toString().trim()
+const port = Number(process.env.DEMO_TEST_PORT ?? 4178)
+
+export default defineConfig({
+  testDir: './e2e',
+  timeout: 60_000,
+  expect: { timeout: 20_000 },
+  workers: 1,
+  reporter: process.env.CI ? 'list' : 'line',
+  projects: [
+    { name: 'demo', testMatch: '*.spec.ts' },
+    { name: 'screenshots', testMatch: 'screenshots.ts' },
+  ],
+  // The built app served by the proxy, as `pnpm demo` runs it. A faster simulated model keeps the
+  // run short; a short upstream idle timeout lets "Stall upstream" end within a test.
+  webServer: {
+    command: `tsx --conditions=@unbroken/source scripts/serve.ts --port ${port} --sim-rate 100 --upstream-idle-timeout 8s --keepalive 2s`,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: {
+      executablePath: chromiumPath,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  },
+})
