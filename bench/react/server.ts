@@ -43,7 +43,7 @@ const page =
   '<!doctype html><meta charset="utf-8"><title>react bench</title><div id="root"></div><script type="module" src="/page.js"></script>'
 
 /** Calls `send(i)` for every delta, `rate` per second on average: due deltas go out every 5 ms. */
-async function pace(ask: Ask, send: (index: number) => Promise<unknown> | void) {
+async function pace(ask: Ask, send: (index: number) => unknown) {
   const started = performance.now()
   for (let sent = 0; sent < ask.tokens; ) {
     const due = Math.min(ask.tokens, Math.ceil(((performance.now() - started) * ask.rate) / 1000))
