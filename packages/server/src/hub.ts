@@ -2,7 +2,7 @@ import { UnbrokenServerError } from './errors'
 import { createKeepAlive, unref } from './keepalive'
 import { createHubMetrics } from './metrics'
 import { isNodeResponseGone, openNodeStream } from './node'
-import { count, resolveSettings } from './settings'
+import { count, delay, resolveSettings } from './settings'
 import type { HubContext } from './sink'
 import type { EventHub, EventHubOptions, EventWriterOptions } from './types'
 import { openWebStream } from './web'
@@ -75,7 +75,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     async closeAll(shutdown = {}) {
       closing = true
       const jitter = count('retryJitterMs', shutdown.retryJitterMs ?? 5000)
-      const deadlineMs = count('deadlineMs', shutdown.deadlineMs ?? 10_000)
+      const deadlineMs = delay('deadlineMs', shutdown.deadlineMs ?? 10_000)
       const message = `The server is shutting down${shutdown.reason ? ` (${shutdown.reason})` : ''}; resume with Last-Event-ID.`
       const handles = [...open]
       // Each client gets its own delay so that reconnects spread out instead of stampeding.
