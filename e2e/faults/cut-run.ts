@@ -54,9 +54,11 @@ export async function cutRun(options: CutRunOptions): Promise<CutRunResult> {
       what: `${scenario}, seed ${seed}`,
     })
     const expected = await options.reference(snapshot.url)
-    let failure = describeFirstDifference({ scenario, seed }, expected, events)
+    const ending = `ended with ${snapshot.closeReason} (${String(error)}) after ${snapshot.reconnects} reconnects`
+    const difference = describeFirstDifference({ scenario, seed }, expected, events)
+    let failure = difference && `${difference}\n  ${ending}`
     if (failure === undefined && snapshot.closeReason !== 'done') {
-      failure = `${scenario}, seed ${seed}: ended with ${snapshot.closeReason} (${String(error)}) instead of done`
+      failure = `${scenario}, seed ${seed}: ${ending} instead of done`
     }
     const cuts = proxy.connections.filter(
       (c) => c.cut && c.head?.headers[RUN_HEADER] === runId,

@@ -10,6 +10,8 @@ import type { ComparableEvent } from '../../support/compare'
 export type PageStats = {
   requests: Record<string, number>
   hub: { disconnects: Record<string, number>; authExpiries: number }
+  /** The React page's LLM streams: requests by method, open connections, cancelled producers. */
+  llm: { POST: number; GET: number; DELETE: number; open: number; cancelled: number }
 }
 
 export type PageFixture = {

@@ -11,6 +11,8 @@
  *   connection and answers its URL, for clients that can only GET (native EventSource).
  * - `POST /token?ttlMs=T`: a bearer token; the hub sends `auth-expired` before the newest expires.
  * - `GET /reference/:id`: the stream's events from the log; `GET /stats`: request counts by key.
+ * - `GET /react`: the React test page (`react-page.ts`, `useLLMStream` from source); `POST /llm`
+ *   with a JSON `LLMAsk` body starts a protocol v1 LLM stream, counted in `/stats` under `llm`.
  *
  * Everything is served on two ports, the second being a cross-origin server for the page (the
  * registry allows any origin). Prints `{"port":N,"crossOriginPort":M}` once listening.
@@ -22,6 +24,7 @@ import { build } from 'esbuild'
 import { produce, readLog, sourceEvents } from '../../faults/source'
 import { closeAfterResponse } from '../../support/connection-close'
 import { CANONICAL_EVENTS } from '../../support/events'
+import { type LLMAsk, llmProducer } from './llm'
 
 const AUTH_LEAD_MS = 1_000
 
@@ -35,6 +38,20 @@ const bundle = await build({
   conditions: ['@unbroken/source'],
 })
 const script = bundle.outputFiles[0]?.text ?? ''
+// React's development build: StrictMode double-mounts only there, and `<Profiler>` counts commits.
+const reactBundle = await build({
+  entryPoints: [`${import.meta.dirname}/react-page.ts`],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  write: false,
+  conditions: ['@unbroken/source'],
+  define: { 'process.env.NODE_ENV': '"development"' },
+})
+const reactScript = reactBundle.outputFiles[0]?.text ?? ''
+const reactPage =
+  '<!doctype html><meta charset="utf-8"><title>unbroken react e2e</title><div id="root"></div><script type="module" src="/react.js"></script>'
 const page =
   '<!doctype html><meta charset="utf-8"><title>unbroken e2e</title><script type="module" src="/client.js"></script>'
 
@@ -61,6 +78,34 @@ const registry = createResumableStreams({
   },
 })
 const requests: Record<string, number> = {}
+
+/** What the server saw of the LLM streams: requests by method, open connections, cancelled producers. */
+const llm = { POST: 0, GET: 0, DELETE: 0, open: 0, cancelled: 0 }
+const llmStreams = new Set<string>()
+
+async function startLLM(req: IncomingMessage, res: ServerResponse) {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const produce = llmProducer(JSON.parse(Buffer.concat(chunks).toString()) as LLMAsk)
+  await registry.handle(req, res, async (stream) => {
+    llmStreams.add(stream.id)
+    stream.signal.addEventListener('abort', () => {
+      if (stream.signal.reason === 'cancelled') llm.cancelled++
+    })
+    await produce(stream, undefined)
+  })
+}
+
+/** Counts a request to an LLM stream, and its connection while it is open. */
+function countLLM(req: IncomingMessage, res: ServerResponse, path: string) {
+  const isLLM = path === '/llm' || llmStreams.has(path.slice('/streams/'.length))
+  const method = req.method as 'POST' | 'GET' | 'DELETE'
+  if (!isLLM || !(method in llm)) return
+  llm[method]++
+  if (method === 'DELETE') return
+  llm.open++
+  res.once('close', () => llm.open--)
+}
 
 const producerFor = (url: URL) =>
   produce(sourceEvents(Number(url.searchParams.get('events') ?? 2_000)), {
@@ -93,8 +138,12 @@ async function route(req: IncomingMessage, res: ServerResponse) {
   if (path === '/') return reply(res, 'text/html; charset=utf-8', page)
   if (path === '/client.js') return reply(res, 'text/javascript; charset=utf-8', script)
   if (path === '/canonical') return canonical(req, res, url)
+  if (path === '/react') return reply(res, 'text/html; charset=utf-8', reactPage)
+  if (path === '/react.js') return reply(res, 'text/javascript; charset=utf-8', reactScript)
   if (path === '/stats')
-    return reply(res, 'application/json', JSON.stringify({ requests, hub: hub.metrics() }))
+    return reply(res, 'application/json', JSON.stringify({ requests, hub: hub.metrics(), llm }))
+  countLLM(req, res, path)
+  if (path === '/llm' && req.method === 'POST') return startLLM(req, res)
   if (path === '/token' && req.method === 'POST') {
     const expiry = Date.now() + Number(url.searchParams.get('ttlMs') ?? 600_000)
     const token = crypto.randomUUID()

@@ -6,7 +6,7 @@ afterEach(() => {
 })
 
 describe('backoffDelay', () => {
-  const top = () => 1
+  const top = 1
 
   it('doubles from the base on each consecutive failure', () => {
     expect([1, 2, 3, 4].map((n) => backoffDelay(n, 100, {}, top))).toEqual([100, 200, 400, 800])
@@ -21,8 +21,8 @@ describe('backoffDelay', () => {
   })
 
   it('applies full jitter: a random fraction of the exponential delay', () => {
-    expect(backoffDelay(3, 1000, {}, () => 0.25)).toBe(1000)
-    expect(backoffDelay(3, 1000, {}, () => 0)).toBe(0)
+    expect(backoffDelay(3, 1000, {}, 0.25)).toBe(1000)
+    expect(backoffDelay(3, 1000, {}, 0)).toBe(0)
   })
 
   it('uses the multiplier', () => {

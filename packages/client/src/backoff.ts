@@ -9,13 +9,16 @@ export const MAX_RETRY_MS = 60_000
 /** The largest delay `setTimeout` honours; longer ones fire after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
 
-/** Full jitter (AWS "Exponential Backoff and Jitter"): spreads a crowd of reconnecting clients. */
+/**
+ * Full jitter (AWS "Exponential Backoff and Jitter"): spreads a crowd of reconnecting clients.
+ * `jitter` is a random number in [0, 1).
+ */
 export const backoffDelay = (
   failures: number,
   base: number,
   { maxMs = 30_000, multiplier = 2 }: BackoffOptions,
-  random: () => number,
-): number => random() * Math.min(Math.max(maxMs, base), base * multiplier ** (failures - 1))
+  jitter: number,
+): number => jitter * Math.min(Math.max(maxMs, base), base * multiplier ** (failures - 1))
 
 /** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); 0 when absent or unreadable. */
 export const parseRetryAfter = (value: string | null, now: number): number => {

@@ -28,18 +28,33 @@ const readErrorJson = (
   }
 }
 
+/**
+ * The first 512 characters of a body, to show what the server said (an HTML login page, error
+ * JSON…). Reading stops there: a 256 MB gzip bomb or an endless body costs one chunk, and the
+ * connection's abort then drops the rest. The idle watchdog bounds a body that stalls.
+ */
+const readSnippet = async (response: Response): Promise<string> => {
+  let text = ''
+  const decoder = new TextDecoder()
+  try {
+    const reader = response.body?.getReader()
+    while (reader && text.length < 512) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+    }
+  } catch {}
+  return text.slice(0, 512)
+}
+
 /** Turns a response that did not open a stream into the error that says why, body snippet included. */
 export const responseError = async (
   response: Response,
+  url: string,
   resuming: boolean,
 ): Promise<UnbrokenClientError> => {
   const { status, headers } = response
-  let body = ''
-  try {
-    // The first bytes, to show what the server said (an HTML login page, error JSON…). The idle
-    // watchdog bounds a body that never ends.
-    body = (await response.text()).slice(0, 512)
-  } catch {}
+  const body = await readSnippet(response)
   const details = {
     status,
     body,
@@ -56,8 +71,8 @@ export const responseError = async (
       : status === 401 || status === 403
         ? (['auth', status === 401 ? 'see onAuthRequired' : 'forbidden'] as const)
         : resuming && (status === 404 || status === 410)
-          ? (['resume-failed', 'cannot resume'] as const)
-          : (['http-status', response.url] as const)
+          ? (['resume-failed', `cannot resume at ${url}`] as const)
+          : (['http-status', url] as const)
   return new UnbrokenClientError(code, `HTTP ${status}: ${why}`, details)
 }
 
@@ -70,6 +85,7 @@ export const eventError = (data: string): UnbrokenClientError => {
   return new UnbrokenClientError('server-error', json.message ?? data, {
     serverCode: json.code,
     retryable: json.retryable === true,
-    retryAfterMs: Number(json.retryAfterMs) || 0,
+    // A negative or unreadable value means no hint, as for Retry-After: never a shorter wait.
+    retryAfterMs: Math.max(Number(json.retryAfterMs) || 0, 0),
   })
 }

@@ -4,15 +4,23 @@ export type ClientErrorCode =
   | 'http-status'
   /** The response is not `text/event-stream`. */
   | 'invalid-content-type'
-  /** The connection failed or dropped before a terminal event. */
+  /**
+   * The connection failed or dropped before a terminal event. As the final error with no `status`,
+   * a `POST` that got no response at all (refused, CORS, server down), which is never sent twice.
+   */
   | 'network'
+  /** No response headers arrived within `headersTimeoutMs`. */
+  | 'headers-timeout'
   /** Nothing arrived, not even a keepalive comment, for longer than `idleTimeoutMs`. */
   | 'idle-timeout'
   /** A line or event grew past `maxEventBytes`. */
   | 'event-too-large'
   /** A 401/403, or a second 401 right after refreshing credentials. */
   | 'auth'
-  /** The stream can no longer be resumed: its URL is unknown (404) or the cursor expired (410). */
+  /**
+   * The stream cannot be resumed: its URL is unknown (404), the cursor expired (410), there is no
+   * same-origin URL to resume at, or the server ignored the cursor or restarted the stream.
+   */
   | 'resume-failed'
   /** The server ended the stream with an `error` event. */
   | 'server-error'
@@ -34,7 +42,7 @@ export interface ClientErrorDetails {
   readonly serverCode?: string | undefined
   /** Whether retrying may succeed. */
   readonly retryable?: boolean | undefined
-  /** The least delay the server asked for before a retry (`Retry-After`, `retryAfterMs`). */
+  /** The delay the server asked for before a retry (`Retry-After`, `retryAfterMs`), as sent. */
   readonly retryAfterMs?: number | undefined
 }
 

@@ -158,6 +158,40 @@ describe('lastEventId', () => {
   })
 })
 
+describe('onId', () => {
+  const idOnlyBlocks = (chunks: Chunk[]) => {
+    const ids: string[] = []
+    const parser = createEventStreamParser({ onEvent: () => {}, onId: (id) => ids.push(id) })
+    for (const chunk of chunks) parser.write(chunk)
+    return ids
+  }
+  // Events with ids (on both the fast `data:` path and the general one), each followed by a blank
+  // line, a comment block, a blank block and an ignored NUL id around the three id-only blocks
+  // `2`, `` and `3`.
+  const wire =
+    'id: 1\ndata: a\n\n\nid: 2\n\n: c\n\n\nid:\r\n\r\nid: x\ndata: b\ndata: c\n\n\n' +
+    'id: a\0b\n\nid: 3\nevent: x\n\ndata: no id\n\n'
+
+  it('reports each block with an id but no data, and nothing else', () => {
+    expect(idOnlyBlocks([wire])).toEqual(['2', '', '3'])
+  })
+
+  it('reports the same blocks for any split of the input', () => {
+    for (let i = 0; i <= wire.length; i++) {
+      expect(idOnlyBlocks(cut(wire, [i])), `split at ${i}`).toEqual(['2', '', '3'])
+    }
+  })
+
+  it('forgets the id of a block that end() discarded', () => {
+    const ids: string[] = []
+    const parser = createEventStreamParser({ onEvent: () => {}, onId: (id) => ids.push(id) })
+    parser.write('id: 5\n')
+    parser.end()
+    parser.write('\n')
+    expect(ids).toEqual([])
+  })
+})
+
 describe('input forms', () => {
   it('does not decode a text chunk again', () => {
     const { parser, events } = recording()

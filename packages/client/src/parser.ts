@@ -22,6 +22,11 @@ export type EventStreamParserOptions = {
   /** Called for each comment line (`:…`), without the colon and one leading space. */
   onComment?: ((text: string) => void) | undefined
   /**
+   * Called when a block with an `id:` field but no data ends: the last event ID moved and no event
+   * was dispatched. A resuming reader sees the server's cursor block this way.
+   */
+  onId?: ((id: string) => void) | undefined
+  /**
    * Longest line, or event data plus the line being read, in UTF-16 code units (never more than
    * the UTF-8 bytes received). Default 16 MiB, room for multi-MB LLM events such as base64 images.
    */
@@ -56,7 +61,7 @@ const DIGITS = /^\d+$/
  * memory stays bounded by `maxEventBytes` (exceeding it throws `event-too-large`).
  */
 export function createEventStreamParser(options: EventStreamParserOptions): EventStreamParser {
-  const { onEvent, onRetry, onComment } = options
+  const { onEvent, onRetry, onComment, onId } = options
   const max = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES
   if (!(max > 0)) {
     throw new UnbrokenClientError(
@@ -79,6 +84,8 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
   let dataLength = 0
   let type = ''
   let idBuffer = lastEventId
+  // The block being read has an `id:` field: at its blank line, without data, it calls onId.
+  let idField = false
   let failure: UnbrokenClientError | undefined
 
   const fail = (what: string, size: number): never => {
@@ -95,6 +102,8 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
   const dispatch = () => {
     // The id is committed at the blank line even when nothing is dispatched (id-only blocks).
     lastEventId = idBuffer
+    const hadId = idField
+    idField = false
     if (data !== undefined) {
       const event = { type: type || 'message', data, lastEventId }
       data = undefined
@@ -103,6 +112,7 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
       onEvent(event)
     } else {
       type = ''
+      if (hadId && onId) onId(lastEventId)
     }
   }
 
@@ -127,7 +137,10 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
       type = s.slice(valueStart, end)
     } else if (nameLength === 2 && s.startsWith('id', start)) {
       const value = s.slice(valueStart, end)
-      if (value.indexOf('\0') === -1) idBuffer = value
+      if (value.indexOf('\0') === -1) {
+        idBuffer = value
+        idField = true
+      }
     } else if (nameLength === 5 && s.startsWith('retry', start)) {
       const value = s.slice(valueStart, end)
       if (onRetry && DIGITS.test(value)) onRetry(Number.parseInt(value, 10))
@@ -178,6 +191,7 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
         if (data === undefined && end === lf && text.charCodeAt(end + 1) === LF) {
           // `data: …` LF LF, the shape of nearly every LLM token event: dispatch it here.
           lastEventId = idBuffer
+          idField = false
           const event = { type: type || 'message', data: value, lastEventId }
           type = ''
           pos = end + 2
@@ -194,7 +208,10 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
       ) {
         // `id:` starts nearly every event from a resumable server.
         const value = text.slice(text.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3, end)
-        if (value.indexOf('\0') === -1) idBuffer = value
+        if (value.indexOf('\0') === -1) {
+          idBuffer = value
+          idField = true
+        }
       } else {
         if (colon !== -1 && colon < pos) colon = text.indexOf(':', pos)
         field(text, pos, colon !== -1 && colon < end ? colon : -1, end)
@@ -241,6 +258,7 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
       dataLength = 0
       type = ''
       idBuffer = lastEventId
+      idField = false
     },
     get lastEventId() {
       return lastEventId

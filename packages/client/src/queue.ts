@@ -2,6 +2,7 @@
  * The buffer behind `for await`: pushes between pulls are kept in order, and the end (or the
  * error) comes after everything buffered. It buffers nothing until an iteration starts, so a
  * callback-only stream does not grow memory. Leaving the loop early (`break`) calls `onReturn`.
+ * `drained()` lets the producer wait for a slow loop instead of buffering without bound.
  */
 export const createQueue = <T>(onReturn: () => void) => {
   const buffer: T[] = []
@@ -9,10 +10,15 @@ export const createQueue = <T>(onReturn: () => void) => {
   let ended = false
   let failure: unknown
   let wake = () => {}
+  let resume = () => {}
   async function* pull(): AsyncGenerator<T, void, undefined> {
     try {
       for (;;) {
-        while (buffer.length) yield buffer.shift() as T
+        while (buffer.length) {
+          const value = buffer.shift() as T
+          if (!buffer.length) resume()
+          yield value
+        }
         if (failure) throw failure
         if (ended) return
         await new Promise<void>((resolve) => {
@@ -38,6 +44,17 @@ export const createQueue = <T>(onReturn: () => void) => {
       wake()
     },
     /**
+     * Resolves once the loop has taken every buffered value, or the queue ended; `undefined` when
+     * nothing is buffered, so a producer that a fast loop keeps up with never waits.
+     */
+    drained(): Promise<void> | undefined {
+      return buffer.length
+        ? new Promise<void>((resolve) => {
+            resume = resolve
+          })
+        : undefined
+    },
+    /**
      * Ends the iteration; an `error` is thrown after the buffered values, unless `discard` drops
      * them first (an abort means "deliver nothing more", even what one chunk already parsed).
      */
@@ -47,6 +64,7 @@ export const createQueue = <T>(onReturn: () => void) => {
       failure = error
       if (discard) buffer.length = 0
       wake()
+      resume()
     },
   }
 }

@@ -13,6 +13,7 @@ export const createStore = (url: string, lastEventId: string) => {
     error: undefined,
     closeReason: undefined,
     events: 0,
+    replayed: 0,
     bytes: 0,
     reconnects: 0,
     timeToFirstByteMs: undefined,

@@ -26,7 +26,7 @@ describe('idle watchdog', () => {
     expect(items.map((event) => event.data)).toEqual(['a', '{}'])
   })
 
-  it('also covers a server that never sends response headers', async () => {
+  it('leaves a server that never sends response headers to the headers timeout', async () => {
     const server = await loopback.start((_, res, index) => {
       if (index > 0) {
         openStream(res)
@@ -36,12 +36,31 @@ describe('idle watchdog', () => {
     const reasons: string[] = []
     await collect(
       createEventStream(`${server.origin}/s`, {
-        idleTimeoutMs: 200,
+        headersTimeoutMs: 200,
         backoff: { initialMs: 0 },
         onReconnect: ({ error }) => reasons.push(error.code),
       }),
     )
-    expect(reasons).toEqual(['idle-timeout'])
+    expect(reasons).toEqual(['headers-timeout'])
+  })
+
+  it('gives slow response headers the headers timeout, not the shorter idle timeout', async () => {
+    // Headers after 400 ms, as from a loaded server that queued the request; idle is 100 ms.
+    const server = await loopback.start(async (_, res) => {
+      await sleep(400)
+      openStream(res)
+      res.end(doneEvent)
+    })
+    const reasons: string[] = []
+    const { items } = await collect(
+      createEventStream(`${server.origin}/s`, {
+        idleTimeoutMs: 100,
+        headersTimeoutMs: 10_000,
+        onReconnect: ({ error }) => reasons.push(error.code),
+      }),
+    )
+    expect(reasons).toEqual([])
+    expect(items).toHaveLength(1)
   })
 
   it('counts keepalive comments as life', async () => {

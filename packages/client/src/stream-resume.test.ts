@@ -1,6 +1,16 @@
 import type { ServerResponse } from 'node:http'
-import { describe, expect, it } from 'vitest'
-import { formatEvent, type Handler, openStream, sendDone, useServer } from '../test/server'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  collect,
+  formatEvent,
+  type Handler,
+  openStream,
+  sendDone,
+  startServer,
+  type TestServer,
+  useServer,
+} from '../test/server'
+import { createEventStream } from './stream'
 import type { EventStreamOptions } from './types'
 
 const loopback = useServer()
@@ -43,9 +53,10 @@ describe('POST streams', () => {
     expect(requests).toEqual(['POST /api/chat'])
   })
 
-  it('fail without re-POSTing when the connection drops before any response', async () => {
+  it('fail with network, saying nothing ran twice, when the POST got no response', async () => {
     const { error, requests } = await run((_, res) => res.destroy(), { method: 'POST' })
-    expect(error).toMatchObject({ code: 'resume-failed' })
+    expect(error).toMatchObject({ code: 'network', status: undefined, cause: { code: 'network' } })
+    expect(error?.message).toMatch(/not sent again, so nothing ran twice/)
     expect(requests).toEqual(['POST /api/chat'])
   })
 
@@ -144,5 +155,90 @@ describe('GET streams', () => {
     expect(requests).toEqual(['GET /api/chat', 'GET /api/chat'])
     expect(loopback.server.requests[1]?.lastEventId).toBe('1')
     expect(stream.getSnapshot().reconnects).toBe(1)
+  })
+})
+
+describe('a Content-Location on another origin', () => {
+  // Serves the resume on another port, which is another origin.
+  let elsewhere: TestServer | undefined
+  afterEach(async () => {
+    await elsewhere?.close()
+    elsewhere = undefined
+  })
+
+  // The stream's own server drops after one event and names a resume URL on `elsewhere`.
+  const pointElsewhere = async (options: (origin: string) => EventStreamOptions) => {
+    const other = await startServer((_, res) => sendDone(res))
+    elsewhere = other
+    return run(
+      (_, res) => dropAfterOne(res, { 'content-location': `${other.origin}/streams/42` }),
+      { method: 'POST', headers: { authorization: 'Bearer secret' }, ...options(other.origin) },
+    )
+  }
+
+  it('is not followed, so the credentials never go there', async () => {
+    const { error, requests } = await pointElsewhere(() => ({}))
+    expect(elsewhere?.requests).toEqual([])
+    expect(requests).toEqual(['POST /api/chat'])
+    expect(error).toMatchObject({ code: 'resume-failed' })
+    expect(error?.message).toMatch(/same-origin Content-Location.*resumeOrigins/)
+  })
+
+  it('is followed, with the headers, when resumeOrigins names that origin', async () => {
+    const { items, error } = await pointElsewhere((origin) => ({ resumeOrigins: [`${origin}/`] }))
+    expect(error).toBeUndefined()
+    expect(items.map((event) => event.data)).toEqual(['a', '{}'])
+    expect(elsewhere?.requests.map((request) => request.headers.authorization)).toEqual([
+      'Bearer secret',
+    ])
+  })
+
+  it('leaves a GET stream resuming at its own URL', async () => {
+    const { requests } = await run((_, res, index) =>
+      index === 0
+        ? dropAfterOne(res, { 'content-location': 'http://elsewhere.invalid/streams/42' })
+        : sendDone(res),
+    )
+    expect(requests).toEqual(['GET /api/chat', 'GET /api/chat'])
+  })
+})
+
+describe('Idempotency-Key', () => {
+  const keysOf = (server: TestServer) =>
+    server.requests.map((request) => request.headers['idempotency-key'])
+
+  it('goes with a POST, the same on every re-send, and never with a resume', async () => {
+    const { items } = await run(
+      (_, res, index) => {
+        if (index === 0) return res.writeHead(503).end()
+        if (index === 1) return dropAfterOne(res, { 'content-location': 'streams/42' })
+        sendDone(res)
+      },
+      { method: 'POST', body: 'x' },
+    )
+    const [first, resent, resumed] = keysOf(loopback.server)
+    expect(first).toMatch(/^[\w-]{22}$/)
+    expect(resent).toBe(first)
+    expect(resumed).toBeUndefined()
+    expect(items).toHaveLength(2)
+  })
+
+  it('differs between two streams', async () => {
+    const server = await loopback.start((_, res) => sendDone(res))
+    for (let i = 0; i < 2; i++) await collect(createEventStream(server.origin, { method: 'POST' }))
+    const [one, two] = keysOf(server)
+    expect(one).not.toBe(two)
+  })
+
+  it('is the one given, or none with false', async () => {
+    const server = await loopback.start((_, res) => sendDone(res))
+    for (const idempotencyKey of ['chosen', false] as const)
+      await collect(createEventStream(server.origin, { method: 'POST', idempotencyKey }))
+    expect(keysOf(server)).toEqual(['chosen', undefined])
+  })
+
+  it('is not sent with a GET stream', async () => {
+    await run((_, res) => sendDone(res))
+    expect(keysOf(loopback.server)).toEqual([undefined])
   })
 })

@@ -43,6 +43,51 @@ describe('retry delays', () => {
     expect(contexts[0]?.delayMs).toBeLessThanOrEqual(30_000)
   })
 
+  it.each([
+    ['Retry-After: 99999999', { 'retry-after': '99999999' }],
+    [
+      'a Retry-After date ten years out',
+      { 'retry-after': new Date(Date.now() + 3.2e11).toUTCString() },
+    ],
+  ])('caps %s at maxRetryAfterMs (60 s by default)', async (_, headers) => {
+    const { contexts } = await run(
+      (_, res, index) => (index === 0 ? res.writeHead(503, headers).end() : sendDone(res)),
+      { random: () => 0 },
+    )
+    expect(contexts.map((context) => context.delayMs)).toEqual([60_000])
+    expect(contexts[0]?.error.retryAfterMs).toBeGreaterThan(60_000)
+  })
+
+  it('caps retryAfterMs: 1e15 of an error event at the maxRetryAfterMs given', async () => {
+    const { contexts } = await run(
+      (_, res, index) => {
+        if (index === 1) return sendDone(res)
+        openStream(res)
+        res.end(
+          formatEvent({
+            event: 'error',
+            data: JSON.stringify({
+              code: 'busy',
+              message: 'later',
+              retryable: true,
+              retryAfterMs: 1e15,
+            }),
+          }),
+        )
+      },
+      { random: () => 0, maxRetryAfterMs: 5000 },
+    )
+    expect(contexts.map((context) => context.delayMs)).toEqual([5000])
+  })
+
+  it('backs off from four times the base on 429', async () => {
+    const { contexts } = await run(
+      (_, res, index) => (index < 2 ? res.writeHead(429).end() : sendDone(res)),
+      { backoff: { initialMs: 100 } },
+    )
+    expect(contexts.map((context) => context.delayMs)).toEqual([400, 800])
+  })
+
   it("uses the server's retry: as the base delay", async () => {
     const { contexts } = await run((_, res, index) => {
       if (index === 2) return sendDone(res)

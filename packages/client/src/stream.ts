@@ -1,54 +1,63 @@
-import { backoffDelay, MAX_RETRY_MS, MAX_TIMER_MS, unref, wait } from './backoff'
-import { eventError, isEventStream, RESENDABLE_STATUS, responseError } from './classify'
+import { MAX_RETRY_MS, MAX_TIMER_MS, wait } from './backoff'
+import { isEventStream, responseError } from './classify'
+import { connect } from './connection'
+import { createConnectionEvents } from './connection-events'
 import { UnbrokenClientError } from './errors'
-import { createEventStreamParser, type ServerSentEvent } from './parser'
+import type { ServerSentEvent } from './parser'
 import { createQueue } from './queue'
-import { buildRequest } from './request'
+import { buildRequest, createIdempotencyKey } from './request'
+import { createResumeGuard } from './resume-guard'
+import { decideRetry } from './retry'
 import { createStore } from './store'
 import type { EventStream, EventStreamCloseReason, EventStreamOptions } from './types'
 
 type Callback = 'onOpen' | 'onEvent' | 'onReconnect'
 
-const isDoneEvent = (event: ServerSentEvent) => event.type === 'done'
-
 /**
  * Opens a Server-Sent Events stream over `fetch` that resumes from the last dispatched event after
- * any drop, backs off with jitter, refreshes credentials once per expiry and never re-POSTs.
+ * any drop, drops what a server repeats, backs off with jitter, refreshes credentials once per
+ * expiry, and never re-sends a POST that may have started work.
  */
 export function createEventStream(
   input: string | URL,
   options: EventStreamOptions = {},
 ): EventStream {
-  const { signal, isDone = isDoneEvent, backoff = {}, random = Math.random } = options
-  const fetcher = options.fetch ?? globalThis.fetch
-  const idleMs = options.idleTimeoutMs ?? 45_000
-  const maxAttempts = options.maxAttempts ?? 10
-  const maxElapsedMs = options.maxElapsedMs ?? Infinity
+  const { signal, random = Math.random } = options
   const firstRequestIsGet = /^get$/i.test(options.method ?? 'GET')
-  let lastId = options.lastEventId ?? ''
+  const idempotencyKey = firstRequestIsGet
+    ? undefined
+    : options.idempotencyKey === false
+      ? undefined
+      : (options.idempotencyKey ?? createIdempotencyKey())
+  const initialId = options.lastEventId ?? ''
   let url: string
-  let resuming = false
+  let origins: string[]
+  let resumeUrl: URL | undefined
   try {
     // Relative URLs resolve against the page, as EventSource's do.
     url = new URL(input, globalThis.location?.href).href
+    origins = [url, ...(options.resumeOrigins ?? [])].map((origin) => new URL(origin).origin)
+    resumeUrl = options.resumeUrl === undefined ? undefined : new URL(options.resumeUrl, url)
   } catch (cause) {
     throw new UnbrokenClientError('invalid-argument', `Invalid URL: ${input}`, { cause })
   }
   // Parsed ids never hold these; a given one would make every request throw.
-  if (/[\0\r\n]/.test(lastId))
+  if (/[\0\r\n]/.test(initialId))
     throw new UnbrokenClientError('invalid-argument', 'lastEventId has NUL, CR or LF')
 
-  // Aborted by end(): it stops the backoff wait; `connection` is the current attempt's.
+  // Aborted by end(): it stops the current connection and the backoff wait.
   const life = new AbortController()
-  let connection: AbortController | undefined
-  const store = createStore(url, lastId)
+  const store = createStore(url, initialId)
+  const guard = createResumeGuard(initialId)
+  let resuming = false
   // The backoff base: `initialMs` until the server's `retry:` replaces it.
-  let baseDelayMs = backoff.initialMs ?? 1000
+  let baseDelayMs = options.backoff?.initialMs ?? 1000
   let failures = 0
   let streakStart = 0
   let refreshed = false
   let opened = false
   let events = 0
+  let replayed = 0
   let bytes = 0
   let closed = false
 
@@ -69,7 +78,6 @@ export function createEventStream(
     closed = true
     signal?.removeEventListener('abort', onAbort)
     life.abort(error)
-    connection?.abort()
     store.set({ status: 'closed', closeReason, ...(error && { error }) })
     queue.end(error, closeReason === 'aborted')
     // The stream is over: a throwing onError/onClose has nothing left to stop, and rethrowing
@@ -91,179 +99,151 @@ export function createEventStream(
     )
   const queue = createQueue<ServerSentEvent>(close)
 
-  // One connection. Resolves `undefined` after the terminal event, else the error that ended it.
-  const connect = async (): Promise<UnbrokenClientError | undefined> => {
-    // end() aborts the current connection through `connection`.
-    const ac = new AbortController()
-    connection = ac
-    let timer: ReturnType<typeof setTimeout> | undefined
-    // The watchdog: any byte re-arms it, so keepalive comments prove the connection alive.
-    const arm = () => {
-      clearTimeout(timer)
-      if (idleMs > 0) {
-        timer = setTimeout(
-          () =>
-            ac.abort(
-              new UnbrokenClientError('idle-timeout', `No data for ${idleMs} ms`, {
-                retryable: true,
-              }),
-            ),
-          idleMs,
-        )
-        unref(timer)
-      }
-    }
+  // Where the response says to resume: its Content-Location, but never on an origin the caller
+  // did not name (the next request would carry their credentials there), else `resumeUrl`.
+  const resumeTarget = (response: Response): URL | undefined => {
+    const location = response.headers.get('content-location')
     try {
-      arm()
-      const [target, init] = await buildRequest(options, url, resuming, failures, lastId)
-      const sent = Date.now()
-      const res = await fetcher(target, { ...init, signal: ac.signal })
-      if (res.status !== 200 || !isEventStream(res.headers.get('content-type')))
-        // A request carrying a cursor is a resume, even the first one (a saved id after a reload).
-        return await responseError(res, resuming || lastId > '')
-      const location = res.headers.get('content-location') || options.resumeUrl
-      if (location) {
-        url = new URL(location, res.url || url).href
-        resuming = true
-      }
-      opened = true
-      // A control or terminal event ends this connection; later blocks of its chunk are ignored.
-      let last: ServerSentEvent | undefined
-      let healthy = false
-      const parser = createEventStreamParser({
-        lastEventId: lastId,
-        maxEventBytes: options.maxEventBytes,
-        onRetry: (ms) => {
-          baseDelayMs = Math.min(ms, MAX_RETRY_MS)
-        },
-        onEvent: (event) => {
-          if (last || closed) return
-          lastId = event.lastEventId
-          const control = event.type === 'error' || event.type === 'auth-expired'
-          if (control || isDone(event)) last = event
-          if (control) return
-          if (!healthy) {
-            // A healthy open (an event arrived): the next failure starts a fresh backoff and
-            // a fresh credential refresh.
-            healthy = true
-            failures = 0
-            refreshed = false
-            store.set({ attempt: 0, error: undefined })
-          }
-          events++
-          queue.push(event)
-          call('onEvent', event)
-        },
-      })
-      store.set({ status: 'open', url })
-      call('onOpen', res)
-      const reader = res.body?.getReader()
-      let firstByteMs: number | undefined
-      while (reader) {
-        const { done, value } = await reader.read()
-        if (done) break
-        arm()
+      const next = location ? new URL(location, response.url || url) : undefined
+      if (next && origins.includes(next.origin)) return next
+    } catch {}
+    return resumeUrl
+  }
+
+  // One connection. Resolves `undefined` after the terminal event, else the error that ended it.
+  const attempt = async (): Promise<UnbrokenClientError | undefined> => {
+    guard.open()
+    const cursor = guard.lastEventId
+    const request = await buildRequest(options, {
+      url,
+      resuming,
+      failures,
+      lastEventId: cursor,
+      idempotencyKey,
+    })
+    let replayThrough: string | null = null
+    let healthy = false
+    let firstByteMs: number | undefined
+    const sent = Date.now()
+    const body = createConnectionEvents(
+      guard,
+      options,
+      (ms) => {
+        baseDelayMs = Math.min(ms, MAX_RETRY_MS)
+      },
+      (event) => {
+        // An abort or close() delivers nothing more, not even the rest of the chunk.
+        if (closed) return
+        if (!healthy) {
+          // A healthy open (an event arrived): the next failure starts a fresh backoff and a
+          // fresh credential refresh.
+          healthy = true
+          failures = 0
+          refreshed = false
+          store.set({ attempt: 0, error: undefined })
+        }
+        events++
+        // A3: everything up to the id the server named was already in its log at attach time.
+        if (replayThrough !== null) {
+          replayed++
+          if (event.lastEventId === replayThrough) replayThrough = null
+        }
+        queue.push(event)
+        call('onEvent', event)
+      },
+    )
+    const failure = await connect(request, options, life.signal, {
+      open: (response) => {
+        if (response.status !== 200 || !isEventStream(response.headers.get('content-type')))
+          // A request carrying a cursor is a resume, even the first one (a saved id).
+          return responseError(response, request[0], resuming || cursor !== '')
+        const next = resumeTarget(response)
+        if (next) {
+          url = next.href
+          resuming = true
+        }
+        opened = true
+        replayThrough = response.headers.get('unbroken-replay-through')
+        store.set({ status: 'open', url })
+        call('onOpen', response)
+        return undefined
+      },
+      chunk: (value) => {
         bytes += value.length
-        parser.write(value)
-        // The resume id is the last completed block's (id-only blocks count), never a partial one.
-        if (!last) lastId = parser.lastEventId
+        const ended = body.write(value)
         firstByteMs ??= Date.now() - sent
         store.set({
           bytes,
           events,
-          lastEventId: lastId,
+          replayed,
+          lastEventId: guard.lastEventId,
           timeToFirstByteMs: firstByteMs,
         })
-        if (last?.type === 'auth-expired')
-          return new UnbrokenClientError('auth', 'auth-expired', {
-            serverCode: 'auth-expired',
-          })
-        if (last?.type === 'error') return eventError(last.data)
-        if (last) return undefined
-      }
-      return new UnbrokenClientError('network', 'No terminal event', {
-        retryable: true,
-      })
-    } catch (error) {
-      if (ac.signal.reason instanceof UnbrokenClientError) return ac.signal.reason
-      return error instanceof UnbrokenClientError
-        ? error
-        : new UnbrokenClientError('network', `${error}`, {
-            cause: error,
+        return ended
+      },
+      ready: queue.drained,
+    })
+    const { outcome } = body
+    return outcome
+      ? outcome.error
+      : (failure ??
+          new UnbrokenClientError('network', 'Closed before a terminal event', {
             retryable: true,
-          })
-    } finally {
-      clearTimeout(timer)
-      // Releases the socket on every exit path (after `done`, on errors) and stops the body reader.
-      ac.abort()
-    }
+          }))
   }
 
   const run = async () => {
     for (let count = 0; !closed; count++) {
       if (count) store.set({ reconnects: count })
-      const failure = await connect()
+      const failure = await attempt()
       if (closed) return
       if (!failure) return end('done')
-      const { status } = failure
-      let error = failure
-      let retry = failure.retryable
-      let refreshedNow = false
-      // 401 or auth-expired: refresh once, then resume at once (not a failed attempt, no backoff).
-      // A 403, no hook, or another expiry before any event arrived fails.
-      const expired = failure.serverCode === 'auth-expired'
-      if (options.onAuthRequired && (expired || status === 401)) {
-        try {
-          // A second 401 or expiry before any event means the refresh did not help.
-          if (refreshed) throw failure
-          refreshed = true
-          await options.onAuthRequired({ reason: expired ? 'auth-expired' : 'unauthorized' })
-          retry = refreshedNow = true
-        } catch (cause) {
-          error = new UnbrokenClientError('auth', 'Still unauthorized after onAuthRequired', {
-            cause,
-            status,
-          })
-        }
-        if (closed) return
-      }
-      // Never re-send a body that may have started work (a second LLM generation): resume by
-      // GET, or re-send only when the server said it did not process the request.
-      if (
-        retry &&
-        !resuming &&
-        !firstRequestIsGet &&
-        (opened || !RESENDABLE_STATUS.includes(status as number))
-      ) {
-        retry = false
-        error = new UnbrokenClientError('resume-failed', 'No Content-Location (see resumeUrl)', {
-          cause: failure,
-          status,
-        })
-      }
-      // A refresh resumes at once: it is not a failed attempt and needs no backoff.
-      if (retry && refreshedNow) continue
-      if (++failures === 1) streakStart = Date.now()
-      const elapsedMs = Date.now() - streakStart
-      let delayMs = Math.max(
-        failure.retryAfterMs,
-        backoffDelay(failures, baseDelayMs, backoff, random),
+      const now = Date.now()
+      const elapsedMs = failures ? now - streakStart : 0
+      const decision = decideRetry(
+        {
+          failure,
+          attempt: failures + 1,
+          elapsedMs,
+          resendsBody: !resuming && !firstRequestIsGet,
+          opened,
+          refreshed,
+          baseDelayMs,
+          jitter: random(),
+        },
+        options,
       )
-      if (retry && (failures >= maxAttempts || elapsedMs + delayMs > maxElapsedMs)) {
-        retry = false
-        error = new UnbrokenClientError(
-          'retries-exhausted',
-          `Gave up after ${failures} attempts: ${failure.message}`,
-          { cause: failure, status },
-        )
+      // One refresh per expiry: a failure that is not about credentials shows the refresh worked.
+      refreshed = decision.action === 'refresh'
+      if (decision.action === 'refresh') {
+        // A refresh resumes at once: it is not a failed attempt and needs no backoff.
+        try {
+          await options.onAuthRequired?.({ reason: decision.reason })
+        } catch (cause) {
+          return end(
+            'error',
+            new UnbrokenClientError('auth', 'onAuthRequired failed', {
+              cause,
+              status: failure.status,
+            }),
+          )
+        }
+        continue
       }
-      const decision =
-        options.shouldRetry?.({ error, status, attempt: failures, elapsedMs, retry, delayMs }) ??
-        retry
-      if (decision === false) return end('error', error)
-      if (typeof decision === 'number') delayMs = decision
+      if (++failures === 1) streakStart = now
+      const { error } = decision
+      const retry =
+        options.shouldRetry?.({
+          error,
+          status: failure.status,
+          attempt: failures,
+          elapsedMs,
+          retry: decision.action === 'retry',
+          delayMs: decision.delayMs,
+        }) ?? decision.action === 'retry'
+      if (retry === false) return end('error', error)
       // setTimeout takes a negative delay as 0, but one above 2^31−1 as 1 ms.
-      delayMs = Math.min(delayMs, MAX_TIMER_MS)
+      const delayMs = Math.min(retry === true ? decision.delayMs : retry, MAX_TIMER_MS)
       store.set({ status: 'reconnecting', attempt: failures, error: failure })
       call('onReconnect', { attempt: failures, delayMs, error: failure })
       await wait(delayMs, life.signal, queue.active)

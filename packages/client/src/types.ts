@@ -27,7 +27,7 @@ export interface RetryContext {
   readonly elapsedMs: number
   /** The built-in decision (false for fatal errors and when `maxAttempts`/`maxElapsedMs` ran out). */
   readonly retry: boolean
-  /** The built-in delay: full-jitter backoff, at least `Retry-After` / `retryAfterMs`. */
+  /** The built-in delay: `Retry-After` / `retryAfterMs` (capped at `maxRetryAfterMs`) plus full-jitter backoff. */
   readonly delayMs: number
 }
 
@@ -66,6 +66,11 @@ export interface EventStreamSnapshot {
   readonly closeReason: EventStreamCloseReason | undefined
   /** Events delivered, over all connections. */
   readonly events: number
+  /**
+   * Of `events`, those the server already had in its log when a connection attached, as its
+   * `Unbroken-Replay-Through` header said (protocol v1, A3): replayed rather than live.
+   */
+  readonly replayed: number
   /** Body bytes received, over all connections (comments and keepalives included). */
   readonly bytes: number
   /** Connections started after the first one. */
@@ -76,7 +81,10 @@ export interface EventStreamSnapshot {
 
 /** Exponential backoff with full jitter: `random() * min(maxMs, base * multiplier ** (n - 1))`. */
 export interface BackoffOptions {
-  /** The base delay until the server sends `retry:` (which then replaces it). Default 1000. */
+  /**
+   * The base delay until the server sends `retry:`, which then replaces it, as EventSource does
+   * (an Unbroken server sends one at every opening). Default 1000.
+   */
   readonly initialMs?: number
   /** The cap; never below the base. Default 30000. */
   readonly maxMs?: number
@@ -100,19 +108,34 @@ export interface EventStreamOptions {
   readonly signal?: AbortSignal
   /** Resume position to start from, e.g. one saved before a page reload. */
   readonly lastEventId?: string
-  /** Where to resume with `GET` once a response opened, when it carries no `Content-Location`. */
+  /** Where to resume with `GET` once a response opened, when it carries no usable `Content-Location`. */
   readonly resumeUrl?: string | URL
+  /**
+   * Other origins a `Content-Location` may move the stream to. The next requests carry your
+   * headers and credentials there, so by default only the stream's own origin is followed.
+   */
+  readonly resumeOrigins?: readonly string[]
+  /**
+   * The `Idempotency-Key` of the first request and every re-send of it when it is not a `GET`:
+   * a random one per stream by default, so a server that honours it attaches a repeated `POST`
+   * to the running generation; `false` sends none.
+   */
+  readonly idempotencyKey?: string | false
   /** Send the resume id as this query parameter instead of `Last-Event-ID` (no CORS preflight). */
   readonly lastEventIdQueryParam?: string
   /** Marks the event that ends the stream normally. Default: `event.type === 'done'` (protocol v1). */
   readonly isDone?: (event: ServerSentEvent) => boolean
   /** Abort and resume when no byte (keepalive comments count) arrives for this long; 0 disables. Default 45000. */
   readonly idleTimeoutMs?: number
+  /** Abort and retry when response headers take this long (a loaded server may queue the request); 0 disables. Default 60000. */
+  readonly headersTimeoutMs?: number
   readonly backoff?: BackoffOptions
   /** Give up after this many failed attempts in a row. Default 10. */
   readonly maxAttempts?: number
   /** Give up rather than start an attempt this long after a streak of failures began. Default Infinity. */
   readonly maxElapsedMs?: number
+  /** The longest `Retry-After` or `retryAfterMs` honoured; longer server requests wait this long. Default 60000. */
+  readonly maxRetryAfterMs?: number
   /** Overrides the retry policy: `false` fails, `true` retries after `delayMs`, a number retries after that many ms. */
   readonly shouldRetry?: (context: RetryContext) => boolean | number
   /** Refreshes credentials after a 401 or an `auth-expired` event; the reader then resumes once. */

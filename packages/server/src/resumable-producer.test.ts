@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EventLog, LoggedEvent } from './log'
-import { createMemoryEventLog } from './memory-log'
+import { createMemoryEventLog, type MemoryEventLogOptions } from './memory-log'
 import { createProducerRunner, type Producer, type ProducerStream } from './resumable-producer'
 
 let log: EventLog
@@ -8,8 +8,12 @@ afterEach(async () => {
   await log.close()
 })
 
-async function runOne(producer: Producer<undefined>, onError?: (error: unknown) => void) {
-  log = createMemoryEventLog()
+async function runOne(
+  producer: Producer<undefined>,
+  onError?: (error: unknown) => void,
+  limits?: MemoryEventLogOptions,
+) {
+  log = createMemoryEventLog(limits)
   const runner = createProducerRunner({ log, onError })
   await log.create('s')
   runner.run('s', producer, undefined)
@@ -106,9 +110,13 @@ describe('createProducerRunner', () => {
   })
 
   it('keeps the code and message of a typed error', async () => {
-    await runOne(async (stream) => {
-      await stream.send({ data: 'x'.repeat(5 * 1024 * 1024) })
-    })
+    await runOne(
+      async (stream) => {
+        await stream.send({ data: 'x'.repeat(1025) })
+      },
+      undefined,
+      { maxBytes: 1024 },
+    )
     const last = (await all()).at(-1)
     expect(last?.event).toBe('error')
     expect(JSON.parse(last?.data ?? '{}')).toMatchObject({

@@ -1,0 +1,57 @@
+import type { ServerSentEvent } from './parser'
+
+/**
+ * What a resumed connection's block means (agreement A2): deliver it, drop it as the repeat of the
+ * cursor's own event, or stop because the server ignored the cursor or restarted the stream.
+ */
+export type Verdict = 'deliver' | 'duplicate' | 'cursor-ignored' | 'restart'
+
+/**
+ * Tracks the resume position over every connection of a stream and judges each block by id
+ * equality alone (ids are opaque), so plain SSE servers keep working:
+ * - an event whose id is the cursor sent is the server repeating it: a duplicate;
+ * - an id-only block first is the server's cursor (A1): equal to ours confirms it, another
+ *   means the server did not resume where we stopped;
+ * - an event with the id of the first event the stream delivered is a restart.
+ * Each connection's parser starts with no id, so an event whose id differs from the previous
+ * block's carries its own; one with the same id inherited it (a server that sends ids on some
+ * events only), and its position is still the cursor's until the connection commits an id.
+ */
+export const createResumeGuard = (initialId: string) => {
+  let cursor = initialId
+  let current = ''
+  let committed = false
+  let firstId = ''
+  return {
+    /** The resume position: the last id committed, on this connection or before it. */
+    get lastEventId() {
+      return committed ? current : cursor
+    },
+    /** A connection starts that sent the current position as its cursor ('' for none). */
+    open() {
+      cursor = committed ? current : cursor
+      current = ''
+      committed = false
+    },
+    /** An id-only block. */
+    id(id: string): Verdict {
+      const first = !committed
+      committed = true
+      current = id
+      return first && cursor && id !== cursor ? 'cursor-ignored' : 'deliver'
+    },
+    /** An event; a duplicate does not move the position past anything new. */
+    event({ lastEventId: id }: ServerSentEvent): Verdict {
+      if (id === current) return 'deliver'
+      committed = true
+      current = id
+      if (cursor && id === cursor) return 'duplicate'
+      if (id && id === firstId) return 'restart'
+      firstId ||= id
+      return 'deliver'
+    },
+  }
+}
+
+/** The resume position and A2 judge of one stream, over all its connections. */
+export type ResumeGuard = ReturnType<typeof createResumeGuard>
