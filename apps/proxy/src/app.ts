@@ -4,7 +4,6 @@ import type { HttpBindings } from '@hono/node-server'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import {
   type ErrorPayload,
-  type NodeRequest,
   type Producer,
   type ResumableStreams,
   UnbrokenServerError,
@@ -38,6 +37,8 @@ export interface AppDeps {
   readonly metrics: ProxyMetrics
   readonly logger: Logger
   readonly lifecycle: Lifecycle
+  /** Answer streams with a Web `Response` body (for the demo's network controls) instead of the Node path. */
+  readonly webResponses: boolean
 }
 
 /** Whether this instance takes new work. */
@@ -67,11 +68,10 @@ export function createApp(deps: AppDeps): ProxyApp {
 
   // Stream responses take the registry's Node path straight onto the socket (one write per tick,
   // no Web stream in between): measured cheaper per token than `streams.fetch` behind
-  // @hono/node-server (decisions.md). So the proxy runs on @hono/node-server only.
-  const toRegistry = async (
-    c: Context<{ Bindings: HttpBindings }>,
-    producer?: Producer<NodeRequest>,
-  ) => {
+  // @hono/node-server (decisions.md). So the proxy runs on @hono/node-server only. The demo's
+  // network controls pace and cut a Web response body, so with them on streams use that path.
+  const toRegistry = async (c: Context<{ Bindings: HttpBindings }>, producer?: Producer) => {
+    if (deps.webResponses) return streams.fetch(c.req.raw, producer)
     await streams.handle(c.env.incoming, c.env.outgoing, producer)
     return RESPONSE_ALREADY_SENT
   }

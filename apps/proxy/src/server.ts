@@ -91,6 +91,7 @@ export async function startProxy(
     corsOrigin: config.corsOrigin,
     metrics,
     logger,
+    webResponses: config.demoControls,
     lifecycle: {
       get draining() {
         return draining
