@@ -16,6 +16,8 @@ import type { DestinationStream } from 'pino'
 import { createApp, STREAMS_PATH } from './app'
 import { createTokenAuth, type TokenAuth } from './auth'
 import type { Config } from './config'
+import { createDemoApp } from './demo/app'
+import { createDemoNetwork } from './demo/network'
 import { createLogger } from './logger'
 import { createMetrics } from './metrics'
 import { createStreamProducers } from './producer'
@@ -105,7 +107,24 @@ export async function startProxy(
     },
   })
 
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port })
+  const network = config.demoControls ? createDemoNetwork(logger) : undefined
+  if (network)
+    logger.warn('demo network controls are on: anyone who reaches this port can cut streams')
+  const demo =
+    network || config.staticDir
+      ? createDemoApp({
+          proxy: app,
+          staticDir: config.staticDir,
+          network,
+          upstream: upstream.kind,
+          logger,
+        })
+      : undefined
+  const server = serve({
+    fetch: (demo ?? app).fetch,
+    hostname: config.host,
+    port: config.port,
+  })
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([error]) => Promise.reject(error)),
@@ -138,6 +157,7 @@ export async function startProxy(
     // Ends what is still running with `shutting-down`, then tells connected clients to retry.
     await streams.close()
     await hub.closeAll({ reason: 'shutdown', deadlineMs: 5000 })
+    network?.close()
     server.close()
     await log.close()
     logger.info({ unfinished }, 'proxy stopped')

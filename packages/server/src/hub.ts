@@ -15,6 +15,9 @@ import type { StreamWriter } from './writer'
 export function createEventHub(options: EventHubOptions = {}): EventHub {
   // Validate once at creation, so a bad option fails at startup rather than on the first request.
   const defaults = resolveSettings(options, undefined)
+  // A writer without options of its own shares these: one object for all, not one per connection.
+  const settingsFor = (own: EventWriterOptions | undefined) =>
+    own === undefined ? defaults : resolveSettings(options, own)
   const maxStreams =
     options.maxStreams === undefined
       ? Number.POSITIVE_INFINITY
@@ -57,7 +60,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   return {
     node(req, res, own?: EventWriterOptions) {
       admit()
-      const writer = openNodeStream(req, res, resolveSettings(options, own), context)
+      const writer = openNodeStream(req, res, settingsFor(own), context)
       register(writer)
       // The client may have left before the handler ran; its `close` event is then already past.
       if (isNodeResponseGone(res)) writer.sinkClosed('client-closed')
@@ -65,7 +68,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     },
     web(request, own?: EventWriterOptions) {
       admit()
-      const { writer, response } = openWebStream(request, resolveSettings(options, own), context)
+      const { writer, response } = openWebStream(request, settingsFor(own), context)
       register(writer)
       if (request.signal?.aborted === true) writer.sinkClosed('client-closed')
       return { response, writer }
