@@ -86,6 +86,8 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
       onOpen(response) {
         location = current.url
         replayThrough = response.headers.get('unbroken-replay-through')
+        // Saved at once too: a tab killed without `pagehide` can still re-attach from here.
+        persist()
         if (stopWhenOpen) void stop()
       },
       onEvent(event: ServerSentEvent) {
