@@ -5,7 +5,7 @@ import type { ResumeGuard, Verdict } from './resume-guard'
 import type { EventStreamOptions } from './types'
 
 /** How one connection ended, once its events said so: `error` unset means the terminal event. */
-export type ConnectionOutcome = { readonly error?: UnbrokenClientError }
+type ConnectionOutcome = { readonly error?: UnbrokenClientError }
 
 /**
  * What one connection's body means, block by block: the events to deliver (with the resume

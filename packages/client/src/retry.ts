@@ -23,7 +23,7 @@ export interface RetryFacts {
 }
 
 /** Refresh credentials and resume at once, or retry after `delayMs`, or fail with `error`. */
-export type RetryDecision =
+type RetryDecision =
   | { readonly action: 'refresh'; readonly reason: 'unauthorized' | 'auth-expired' }
   | {
       readonly action: 'retry' | 'fail'
