@@ -172,6 +172,14 @@ export class StreamWriter implements EventWriter, KeepAliveMember {
     void this.#finish('shutdown', shutdownFrame(retryMs, message))
   }
 
+  /**
+   * Ends without a terminal event after a `retry:` hint of this connection's `retryMs` plus
+   * `jitterMs`: the client reconnects after it, to another instance if this one is going away.
+   */
+  handOff(jitterMs: number): void {
+    void this.#finish('shutdown', formatEvent({ retry: this.#settings.retryMs + jitterMs }))
+  }
+
   /** Cuts the connection now, whatever its state. */
   destroy(): void {
     clearTimeout(this.#endTimer)
