@@ -1,10 +1,18 @@
 import { execFileSync } from 'node:child_process'
 import { defineConfig } from '@playwright/test'
+import { listen } from '@unbroken/test-kit'
 
 // Debian's `chromium` package, never a downloaded browser build.
 const chromiumPath =
   process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium']).toString().trim()
-const port = Number(process.env.DEMO_TEST_PORT ?? 4178)
+// A free port, so that runs on one machine (engineers, CI) never meet on a fixed one. Picked once
+// by the runner: its workers load this file again and inherit the choice through the environment.
+if (!process.env.DEMO_TEST_PORT) {
+  const free = await listen(() => {})
+  await free.close()
+  process.env.DEMO_TEST_PORT = String(free.port)
+}
+const port = Number(process.env.DEMO_TEST_PORT)
 
 export default defineConfig({
   testDir: './e2e',

@@ -5,6 +5,7 @@ import {
   expect,
   expectSeamlessResumes,
   finishedAnswer,
+  inFlight,
   metric,
   midAnswer,
   modelText,
@@ -20,8 +21,8 @@ test.beforeEach(async ({ page }) => {
 
 test('an answer streams as Markdown and equals the model’s text', async ({ page, baseURL }) => {
   const request = await ask(page, 'Explain resumable streams, with a code example')
-  await midAnswer(page)
   await expect(page.getByTestId('live-answer')).toHaveAttribute('aria-live', 'polite')
+  await midAnswer(page)
   const answer = await finishedAnswer(page)
   expect(answer).toBe(await modelText(baseURL as string, request))
   // Rendered, not printed: one <pre> per fenced block, one <table> per table, one <h2> per `## `.
@@ -39,13 +40,17 @@ test('Drop connection now: the socket is destroyed and the answer resumes at the
   allowCutSockets,
 }) => {
   allowCutSockets()
+  await inFlight(page, 'Slow network')
   const request = await ask(page, 'Tell me about dropped connections')
   await midAnswer(page)
   await page.getByRole('button', { name: 'Drop connection now' }).click()
   await expect(page.getByText('Dropped 1×: the proxy destroyed the socket.')).toBeVisible()
+  await expect(page.getByTestId('reconnects')).toHaveText('1')
+  await page.getByRole('switch', { name: 'Slow network' }).uncheck()
   const answer = await finishedAnswer(page)
   expect(answer).toBe(await modelText(baseURL as string, request))
-  await expect(page.getByTestId('reconnects')).toHaveText('1')
+  await page.getByRole('button', { name: 'Drop connection now' }).click()
+  await expect(page.getByText('No open connection to drop.')).toBeVisible()
   expect((await timeline(page)).map((connection) => connection.end)).toEqual(['dropped', 'done'])
   await expectSeamlessResumes(page, 1)
 })
@@ -130,6 +135,9 @@ test('Long prefill: the answer shows Thinking until the first token', async ({ p
 
 test('Stop ends the generation at the proxy', async ({ page, baseURL }) => {
   const cancelled = await metric(baseURL as string, 'streams_total', 'end="cancelled"')
+  // A stalled model keeps the generation running mid-answer until Stop (without Stop, the
+  // upstream timeout would end it as `failed`, not `cancelled`).
+  await inFlight(page, 'Stall upstream')
   await ask(page, 'A long answer I will stop')
   await midAnswer(page)
   await page.getByRole('button', { name: 'Stop' }).click()
@@ -148,9 +156,12 @@ test('a reload mid-answer re-attaches without a second POST and shows every toke
   page.on('request', (request) => {
     if (request.method() === 'POST' && request.url().endsWith('/v1/streams')) posts += 1
   })
+  await inFlight(page, 'Slow network')
   const request = await ask(page, 'Reload me halfway')
   await midAnswer(page)
   await page.reload()
+  await expect(page.getByTestId('timeline')).toContainText('page reloaded')
+  await page.getByRole('switch', { name: 'Slow network' }).uncheck()
   const answer = await finishedAnswer(page)
   expect(answer).toBe(await modelText(baseURL as string, request))
   expect(posts).toBe(1)

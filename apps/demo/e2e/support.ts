@@ -72,6 +72,15 @@ export async function finishedAnswer(page: Page): Promise<string> {
   })
 }
 
+/**
+ * Turns on a network-panel switch that keeps the next answer in flight (Slow network: the page
+ * lags the proxy; Stall upstream: the model goes silent mid-answer), so that a test can act
+ * mid-answer however loaded the machine: a fast answer may otherwise end before the click lands.
+ */
+export async function inFlight(page: Page, control: 'Slow network' | 'Stall upstream') {
+  await page.getByRole('switch', { name: control }).check()
+}
+
 /** Waits until the live answer shows some text. */
 export async function midAnswer(page: Page): Promise<void> {
   await expect(page.getByTestId('live-answer')).toHaveAttribute('data-status', 'streaming')

@@ -67,9 +67,13 @@ export function useNetworkSettings(): NetworkSettings {
   )
 }
 
-/** Destroys this tab's stream connection at the proxy, as a dropped network would. */
-export async function dropConnection(): Promise<void> {
-  await fetch(`/demo/clients/${tabId}/drop`, { method: 'POST' })
+/**
+ * Destroys this tab's stream connection at the proxy, as a dropped network would; resolves with
+ * how many connections were open to drop.
+ */
+export async function dropConnection(): Promise<number> {
+  const response = await fetch(`/demo/clients/${tabId}/drop`, { method: 'POST' })
+  return ((await response.json()) as { dropped: number }).dropped
 }
 
 /** The simulated model's faults for the next question (`x-unbroken-fault`), if any. */

@@ -16,7 +16,8 @@ const lifetimeLabel = (seconds: number | undefined) =>
 /** Controls that break this tab's network on purpose, played by the proxy on real sockets. */
 export function NetworkPanel({ info }: { info: DemoInfo | undefined }) {
   const settings = useNetworkSettings()
-  const [dropped, setDropped] = useState<number>()
+  // Connections cut so far, and whether the last click found one open (none once an answer ended).
+  const [drops, setDrops] = useState<{ total: number; last: number } | undefined>()
   const simulated = info?.upstream === 'simulated'
   if (info && !info.controls) {
     return (
@@ -34,14 +35,20 @@ export function NetworkPanel({ info }: { info: DemoInfo | undefined }) {
       <button
         type="button"
         className="drop"
-        onClick={() => dropConnection().then(() => setDropped((count) => (count ?? 0) + 1))}
+        onClick={() =>
+          dropConnection().then((last) =>
+            setDrops((before) => ({ total: (before?.total ?? 0) + last, last })),
+          )
+        }
       >
         Drop connection now
       </button>
       <p className="hint" aria-live="polite">
-        {dropped
-          ? `Dropped ${dropped}×: the proxy destroyed the socket.`
-          : 'The proxy destroys this tab’s socket.'}
+        {drops === undefined
+          ? 'The proxy destroys this tab’s socket.'
+          : drops.last === 0
+            ? 'No open connection to drop.'
+            : `Dropped ${drops.total}×: the proxy destroyed the socket.`}
       </p>
       <Switch
         label="Flaky network"
