@@ -106,6 +106,24 @@ describe('the replay boundary (A3)', () => {
     expect(stream.getSnapshot()).toMatchObject({ events: 7, replayed: 2 })
   })
 
+  it('matches a non-ASCII id, which the header carries as its UTF-8 bytes', async () => {
+    const ids = ['é1', 'é2', 'é3']
+    const { stream } = await run((_, res, index) => {
+      if (index === 0) {
+        openStream(res)
+        return res.end(formatEvent({ id: 'é0', data: 'e0' }))
+      }
+      // As the server writes it (protocol §5): one character per UTF-8 byte. Not through
+      // openStream: Node's flushHeaders() sends such a header UTF-8 encoded a second time.
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'unbroken-replay-through': Buffer.from('é2').toString('latin1'),
+      })
+      res.end(`id: é0\n\n${ids.map((id) => formatEvent({ id, data: id })).join('')}${done}`)
+    })
+    expect(stream.getSnapshot()).toMatchObject({ events: 5, replayed: 2 })
+  })
+
   it('counts nothing as replayed without the header', async () => {
     const { stream } = await run(dropAfterThree((res) => res.end(`${numbered(4, 4)}${done}`)))
     expect(stream.getSnapshot()).toMatchObject({ events: 5, replayed: 0 })
