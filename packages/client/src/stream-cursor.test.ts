@@ -63,8 +63,18 @@ describe('duplicates and restarts (A2)', () => {
     )
     expect(data).toEqual(['e1', 'e2', 'e3'])
     expect(error).toMatchObject({ code: 'resume-failed' })
-    expect(error?.message).toMatch(/restarted the stream \(event 1 again\)/)
+    expect(error?.message).toMatch(/went back in the stream \(event 1 again\)/)
     expect(server.requests).toHaveLength(2)
+  })
+
+  it('fails with resume-failed when a server that went back to before the cursor reaches it', async () => {
+    // Event 2 is a repeat the client cannot tell (ids are opaque); event 3, the cursor, tells it.
+    const { data, error } = await run(
+      dropAfterThree((res) => res.end(`${numbered(2, 5)}${done}`)),
+    )
+    expect(data).toEqual(['e1', 'e2', 'e3', 'e2'])
+    expect(error).toMatchObject({ code: 'resume-failed' })
+    expect(error?.message).toMatch(/went back in the stream \(event 3 again\)/)
   })
 
   it('fails with resume-failed when the server answers a cursor from another position', async () => {
@@ -74,6 +84,15 @@ describe('duplicates and restarts (A2)', () => {
     expect(data).toEqual(['e1', 'e2', 'e3'])
     expect(error).toMatchObject({ code: 'resume-failed' })
     expect(error?.message).toMatch(/resumed from 0, not from the cursor 3/)
+  })
+
+  it("takes a plain server's id-only block after events without ids as a checkpoint", async () => {
+    const { data, error, cursors } = await run(
+      dropAfterThree((res) => res.end(`data: e4\n\nid: 4\n\n${numbered(5, 5)}${done}`)),
+    )
+    expect(error).toBeUndefined()
+    expect(data).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', '{}'])
+    expect(cursors).toEqual([undefined, '3'])
   })
 
   it('keeps the position for events without ids after a resume, and gives them that id', async () => {
