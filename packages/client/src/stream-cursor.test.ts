@@ -69,9 +69,7 @@ describe('duplicates and restarts (A2)', () => {
 
   it('fails with resume-failed when a server that went back to before the cursor reaches it', async () => {
     // Event 2 is a repeat the client cannot tell (ids are opaque); event 3, the cursor, tells it.
-    const { data, error } = await run(
-      dropAfterThree((res) => res.end(`${numbered(2, 5)}${done}`)),
-    )
+    const { data, error } = await run(dropAfterThree((res) => res.end(`${numbered(2, 5)}${done}`)))
     expect(data).toEqual(['e1', 'e2', 'e3', 'e2'])
     expect(error).toMatchObject({ code: 'resume-failed' })
     expect(error?.message).toMatch(/went back in the stream \(event 3 again\)/)
