@@ -181,4 +181,6 @@ it('lands a replay of 2,000 events after a resume in at most 2 commits', async (
   await waitFor(() => expect(latest.current.status).toBe('done'))
   expect(latest.current.text).toBe(expectedText(2_000))
   expect(latest.commits.count - mounted).toBeLessThanOrEqual(2)
+  // meta, 2,000 deltas, usage and done were all in the log: the server said so (A3).
+  expect(latest.current.metrics.replayed).toBe(2_003)
 })
