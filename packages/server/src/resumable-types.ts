@@ -67,7 +67,8 @@ export interface ResumableStreamsOptions {
   /**
    * Stops a stream produced here (final `producer-lost`, the producer's signal aborts with
    * `abandoned`) once no connection of this process has read it for this long. Default: never.
-   * A client that left before its POST's response began never starts its producer at all.
+   * A client that left before its POST's response began never starts its producer at all, unless
+   * the POST carried an `Idempotency-Key` (the same POST sent again attaches to the generation).
    * Readers on other instances sharing the log are not seen: set it only where resumes come back
    * to the producing instance (the memory log, sticky sessions).
    */

@@ -26,7 +26,7 @@ import type {
   RouteOptions,
   StartedStream,
 } from './resumable-types'
-import { delay } from './settings'
+import { delay, positive } from './settings'
 import type { EventWriter } from './types'
 import { StreamWriter } from './writer'
 
@@ -185,47 +185,50 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   }
 
   const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R, base: string) => {
+    const key = exchange.header('idempotency-key')
     let started: Admitted
-    let principal: string | undefined
+    let expiresAt: number | undefined
     try {
-      principal = await access.principalOf(exchange)
-      const key = exchange.header('idempotency-key')
-      if (key === undefined) {
-        started = await create(principal, exchange, undefined, undefined, base)
-      } else {
-        const id = await idempotentStreamId(principal, key)
-        // A repeat of a POST whose stream the log still knows: attach to it, as a GET would.
-        if (await log.info(id)) return get(exchange, id, base)
-        try {
-          started = await create(principal, exchange, undefined, id, base)
-        } catch (error) {
-          // Lost a race against the same POST on this or another instance.
-          if (UnbrokenServerError.isInstance(error) && error.code === 'stream-exists') {
-            return get(exchange, id, base)
-          }
-          throw error
+      const principal = await access.principalOf(exchange)
+      const id = key === undefined ? undefined : await idempotentStreamId(principal, key)
+      // A repeat of a POST whose stream the log still knows: attach to it, as a GET would.
+      if (id !== undefined && (await log.info(id))) return get(exchange, id, base)
+      // Before the stream exists, so that a failing hook leaves nothing behind.
+      expiresAt = await access.expiryOf(exchange, principal)
+      try {
+        started = await create(principal, exchange, undefined, id, base)
+      } catch (error) {
+        // Lost a race against the same POST on this or another instance.
+        if (
+          id !== undefined &&
+          UnbrokenServerError.isInstance(error) &&
+          error.code === 'stream-exists'
+        ) {
+          return get(exchange, id, base)
         }
+        throw error
       }
     } catch (error) {
       failWith(exchange.reply, error, undefined)
       return
     }
+    // Nobody learnt the URL of a stream whose response never began. Without a key nobody can find
+    // it again: it ends at once, and its producer never starts. With a key, the same POST sent
+    // again (by the client, or by a load balancer that gave up waiting for this response) derives
+    // this stream's id and attaches to it, so the generation runs for that retry.
+    const unanswered = () => (key === undefined ? drop(started) : run(started, producer, request))
     let writer: EventWriter
     try {
-      const expiresAt = await access.expiryOf(exchange, principal)
-      // `drain()` may have begun while the hook ran; this producer must not start then.
+      // `drain()` may have begun while the stream was being created; no new stream starts then.
       if (shutdown.draining) throw shuttingDown()
       writer = open(exchange, started.url, log.startId, expiresAt)
     } catch (error) {
-      // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
-      // start the producer.
-      drop(started)
+      unanswered()
       failWith(exchange.reply, error, started.id)
       return
     }
     if (writer.signal.reason === 'client-closed') {
-      // The client left before its response began: nobody learnt this URL, so nobody can resume.
-      drop(started)
+      unanswered()
       return
     }
     run(started, producer, request)
@@ -415,14 +418,6 @@ function logToConsole(error: unknown, streamId: string | undefined): void {
 /** A stream admitted and created, with its place in the limits to give back when it ends. */
 interface Admitted extends StartedStream {
   readonly release: Release
-}
-
-/** A limit: a positive number (`Infinity` for none). */
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new UnbrokenServerError('invalid-argument', `${name} must be a positive number.`)
-  }
-  return value
 }
 
 function shuttingDown(): UnbrokenServerError {
