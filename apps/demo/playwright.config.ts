@@ -24,10 +24,11 @@ export default defineConfig({
     { name: 'demo', testMatch: '*.spec.ts' },
     { name: 'screenshots', testMatch: 'screenshots.ts' },
   ],
-  // The built app served by the proxy, as `pnpm demo` runs it. A faster simulated model keeps the
-  // run short; a short upstream idle timeout lets "Stall upstream" end within a test.
+  // The built app served by the proxy, as `pnpm demo` runs it, at the model's usual 40 tokens/s (an
+  // answer outlives a 7 s token's 2 s connection); a short upstream idle timeout lets "Stall
+  // upstream" end within a test.
   webServer: {
-    command: `tsx --conditions=@unbroken/source scripts/serve.ts --port ${port} --sim-rate 100 --upstream-idle-timeout 8s --keepalive 2s`,
+    command: `tsx --conditions=@unbroken/source scripts/serve.ts --port ${port} --upstream-idle-timeout 8s --keepalive 2s`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,
