@@ -4,9 +4,9 @@ import { createInterface } from 'node:readline'
 
 const ROOT = `${import.meta.dirname}/../../..`
 
-// What `output()` keeps: the last lines, enough to show why an instance failed without letting a
-// chatty child grow the test process without bound.
-const KEPT_LINES = 400
+// What `output()` keeps: the last lines, enough for a soak's thousands of stream lifecycle lines
+// (a few MB at most), without letting a chatty child grow the test process without bound.
+const KEPT_LINES = 5_000
 
 export type Child = {
   /** The first line the child printed that is a JSON object with a numeric `port` (e.g. further ports). */
@@ -18,8 +18,11 @@ export type Child = {
   output(): string
   /** SIGKILL: the process dies mid-write, as in a crash or an OOM kill. */
   kill(): Promise<void>
-  /** SIGTERM, as a deploy does; resolves once the process exited (SIGKILL after 10 s). */
-  stop(): Promise<void>
+  /**
+   * SIGTERM, as a deploy does; resolves once the process exited. SIGKILL after `killAfterMs`
+   * (default 10 s): a server draining long generations needs longer.
+   */
+  stop(killAfterMs?: number): Promise<void>
 }
 
 /**
@@ -33,10 +36,16 @@ export async function startChild(
   nodeArgs: readonly string[] = [],
 ): Promise<Child> {
   // Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild
-  // that would survive the SIGKILL meant for it.
+  // that would survive the SIGKILL meant for it. It dies with this process too, so a crashed or
+  // killed test run leaves no server behind.
   const child: ChildProcess = spawn(
-    process.execPath,
-    [...nodeArgs, '--import', 'tsx', '--conditions=@unbroken/source', script],
+    ...dyingWithParent(process.execPath, [
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      '--conditions=@unbroken/source',
+      script,
+    ]),
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -77,9 +86,9 @@ export async function startChild(
         await exited
       }
     },
-    async stop() {
+    async stop(killAfterMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
       child.kill('SIGTERM')
       await exited
       clearTimeout(timer)
