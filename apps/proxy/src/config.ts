@@ -1,6 +1,8 @@
 // The proxy's configuration: one table of options, each read from a flag or an environment
 // variable, validated at start with a message per bad value. The same table prints `--help` and
 // is checked against the README's options table by a test.
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ProxyError } from './errors'
 
@@ -190,6 +192,19 @@ export const OPTIONS = {
     fallback: 40,
     parse: integer(1, 100_000),
   }),
+  'static-dir': option<string | undefined>({
+    env: 'UNBROKEN_STATIC_DIR',
+    help: 'Serve the files of this directory at `/` (the built demo app, `apps/demo/dist`).',
+    fallback: undefined,
+    parse: staticDir,
+  }),
+  'demo-controls': option<boolean>({
+    env: 'UNBROKEN_DEMO_CONTROLS',
+    help: "The demo's network controls (`/demo/…`: drop, flaky, slow), `on` or `off`. Anyone who reaches the port can then cut streams: for the demo only.",
+    fallback: false,
+    parse: onOff,
+    show: (on) => (on ? 'on' : 'off'),
+  }),
 } as const
 
 type Options = typeof OPTIONS
@@ -345,6 +360,19 @@ function httpUrl(text: string): string {
     throw new Error('expected an http:// or https:// URL')
   }
   return text.replace(/\/+$/, '')
+}
+
+function staticDir(text: string): string {
+  const dir = resolve(text)
+  if (!existsSync(join(dir, 'index.html'))) {
+    throw new Error('expected a directory with an index.html (build the demo first)')
+  }
+  return dir
+}
+
+function onOff(text: string): boolean {
+  if (text === 'on' || text === 'off') return text === 'on'
+  throw new Error('expected on or off')
 }
 
 function redisUrl(text: string): string {

@@ -10,12 +10,13 @@ import {
   createMemoryEventLog,
   createResumableStreams,
   type EventLog,
-  type StreamRequest,
 } from '@unbroken/server'
 import type { DestinationStream } from 'pino'
 import { createApp, STREAMS_PATH } from './app'
-import { createTokenAuth, type TokenAuth } from './auth'
+import { createTokenAuth } from './auth'
 import type { Config } from './config'
+import { createDemoApp } from './demo/app'
+import { createDemoNetwork } from './demo/network'
 import { createLogger } from './logger'
 import { createMetrics } from './metrics'
 import { createStreamProducers } from './producer'
@@ -57,19 +58,16 @@ export async function startProxy(
     authLeadMs: Math.min(AUTH_LEAD_MS, Math.floor(config.tokenTtl / 4)),
   })
   const auth = config.tokenSecret ? createTokenAuth(config.tokenSecret, config.tokenTtl) : undefined
-  // Stream requests reach the registry through `streams.fetch`, so `raw` is the Web Request whose
-  // token the route already verified.
-  const claimsOf = (tokens: TokenAuth, request: StreamRequest) =>
-    request.raw instanceof Request
-      ? tokens.authenticate(request.raw)
-      : tokens.verify(request.header('authorization'))
   const streams = createResumableStreams({
     log,
     hub,
     basePath: STREAMS_PATH,
     ...(auth && {
-      principal: async (request) => (await claimsOf(auth, request)).subject,
-      expiresAt: async (request) => (await claimsOf(auth, request)).expiresAt,
+      // The route verified the same request (`raw`) already: these reuse its claims.
+      principal: async (request) =>
+        (await auth.authenticate(request.raw, request.header('authorization'))).subject,
+      expiresAt: async (request) =>
+        (await auth.authenticate(request.raw, request.header('authorization'))).expiresAt,
     }),
     maxConcurrentStreams: config.maxStreams,
     allowOrigin: config.corsOrigin,
@@ -93,6 +91,7 @@ export async function startProxy(
     corsOrigin: config.corsOrigin,
     metrics,
     logger,
+    webResponses: config.demoControls,
     lifecycle: {
       get draining() {
         return draining
@@ -105,7 +104,24 @@ export async function startProxy(
     },
   })
 
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port })
+  const network = config.demoControls ? createDemoNetwork(logger) : undefined
+  if (network)
+    logger.warn('demo network controls are on: anyone who reaches this port can cut streams')
+  const demo =
+    network || config.staticDir
+      ? createDemoApp({
+          proxy: app,
+          staticDir: config.staticDir,
+          network,
+          upstream: upstream.kind,
+          logger,
+        })
+      : undefined
+  const server = serve({
+    fetch: (demo ?? app).fetch,
+    hostname: config.host,
+    port: config.port,
+  })
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([error]) => Promise.reject(error)),
@@ -138,6 +154,7 @@ export async function startProxy(
     // Ends what is still running with `shutting-down`, then tells connected clients to retry.
     await streams.close()
     await hub.closeAll({ reason: 'shutdown', deadlineMs: 5000 })
+    network?.close()
     server.close()
     await log.close()
     logger.info({ unfinished }, 'proxy stopped')

@@ -3,7 +3,7 @@ import { UnbrokenClientError } from './errors'
 import type { EventStreamOptions } from './types'
 
 /** How one connection hands its response and body to the stream that opened it. */
-export interface ConnectionHandlers {
+interface ConnectionHandlers {
   /** The headers arrived; returns the error that ends the attempt when they open no stream. */
   open(response: Response): Promise<UnbrokenClientError | undefined> | undefined
   /** One body chunk; returns `true` when it ended the connection (a terminal event). */

@@ -52,3 +52,6 @@ export const createResumeGuard = (initialId: string) => {
     },
   }
 }
+
+/** The resume position and A2 judge of one stream, over all its connections. */
+export type ResumeGuard = ReturnType<typeof createResumeGuard>

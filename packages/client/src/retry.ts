@@ -14,7 +14,7 @@ export interface RetryFacts {
   readonly resendsBody: boolean
   /** A response opened the stream before, so a second body could start a second generation. */
   readonly opened: boolean
-  /** `onAuthRequired` already ran, and no event arrived since. */
+  /** The failed attempt was the one made right after `onAuthRequired` ran. */
   readonly refreshed: boolean
   /** The backoff base: the server's `retry:`, else `backoff.initialMs`. */
   readonly baseDelayMs: number
@@ -23,7 +23,7 @@ export interface RetryFacts {
 }
 
 /** Refresh credentials and resume at once, or retry after `delayMs`, or fail with `error`. */
-export type RetryDecision =
+type RetryDecision =
   | { readonly action: 'refresh'; readonly reason: 'unauthorized' | 'auth-expired' }
   | {
       readonly action: 'retry' | 'fail'
@@ -69,7 +69,7 @@ export const decideRetry = (facts: RetryFacts, options: EventStreamOptions): Ret
           { cause: failure, status },
         )
   } else if (refresh) {
-    // One refresh per expiry: a second 401 or expiry before any event means it did not help.
+    // One refresh per expiry: a 401 or expiry on the attempt right after it means it did not help.
     if (!facts.refreshed)
       return { action: 'refresh', reason: expired ? 'auth-expired' : 'unauthorized' }
     retry = false

@@ -57,6 +57,17 @@ describe('auth refresh', () => {
     expect(tokens).toHaveLength(2)
   })
 
+  it('refreshes again after a failure that was not about credentials (401, 503, 401)', async () => {
+    const answers = [401, 503, 401]
+    const { items, refreshes, tokens } = await run((_, res, index) => {
+      const status = answers[index]
+      return status ? res.writeHead(status).end() : sendDone(res)
+    })
+    expect(refreshes).toHaveLength(2)
+    expect(tokens).toEqual(['Bearer 1', 'Bearer 2', 'Bearer 2', 'Bearer 3'])
+    expect(items).toHaveLength(1)
+  })
+
   it('refreshes once per expiry: again after events flowed in between', async () => {
     const { items, refreshes } = await run((_, res, index) => {
       if (index === 2) return sendDone(res)

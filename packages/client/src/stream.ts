@@ -1,28 +1,28 @@
 import { MAX_RETRY_MS, MAX_TIMER_MS, wait } from './backoff'
-import { eventError, isEventStream, responseError } from './classify'
+import { isEventStream, responseError } from './classify'
 import { connect } from './connection'
+import { createConnectionEvents } from './connection-events'
 import { UnbrokenClientError } from './errors'
-import { createEventStreamParser, type ServerSentEvent } from './parser'
+import type { ServerSentEvent } from './parser'
 import { createQueue } from './queue'
 import { buildRequest, createIdempotencyKey } from './request'
-import { createResumeGuard, type Verdict } from './resume-guard'
+import { createResumeGuard } from './resume-guard'
 import { decideRetry } from './retry'
 import { createStore } from './store'
 import type { EventStream, EventStreamCloseReason, EventStreamOptions } from './types'
 
 type Callback = 'onOpen' | 'onEvent' | 'onReconnect'
 
-const isDoneEvent = (event: ServerSentEvent) => event.type === 'done'
-
 /**
  * Opens a Server-Sent Events stream over `fetch` that resumes from the last dispatched event after
- * any drop, backs off with jitter, refreshes credentials once per expiry and never re-POSTs.
+ * any drop, drops what a server repeats, backs off with jitter, refreshes credentials once per
+ * expiry, and never re-sends a POST that may have started work.
  */
 export function createEventStream(
   input: string | URL,
   options: EventStreamOptions = {},
 ): EventStream {
-  const { signal, isDone = isDoneEvent, random = Math.random } = options
+  const { signal, random = Math.random } = options
   const firstRequestIsGet = /^get$/i.test(options.method ?? 'GET')
   const idempotencyKey = firstRequestIsGet
     ? undefined
@@ -121,43 +121,19 @@ export function createEventStream(
       lastEventId: cursor,
       idempotencyKey,
     })
-    // Set once the connection's outcome is known: later blocks of the same chunk are ignored.
-    let result: { error?: UnbrokenClientError } | undefined
-    const judge = (verdict: Verdict, id: string) => {
-      if (verdict === 'cursor-ignored' || verdict === 'restart')
-        result = {
-          error: new UnbrokenClientError(
-            'resume-failed',
-            verdict === 'restart'
-              ? `The server restarted the stream (event ${id} again)`
-              : `The server resumed from ${id}, not from the cursor ${cursor}`,
-          ),
-        }
-      return verdict === 'deliver'
-    }
     let replayThrough: string | null = null
     let healthy = false
     let firstByteMs: number | undefined
     const sent = Date.now()
-    const parser = createEventStreamParser({
-      maxEventBytes: options.maxEventBytes,
-      onRetry: (ms) => {
+    const body = createConnectionEvents(
+      guard,
+      options,
+      (ms) => {
         baseDelayMs = Math.min(ms, MAX_RETRY_MS)
       },
-      onId: (id) => {
-        if (!result && !closed) judge(guard.id(id), id)
-      },
-      onEvent: (parsed) => {
-        if (result || closed || !judge(guard.event(parsed), parsed.lastEventId)) return
-        if (parsed.type === 'error') result = { error: eventError(parsed.data) }
-        if (parsed.type === 'auth-expired')
-          result = {
-            error: new UnbrokenClientError('auth', 'auth-expired', { serverCode: 'auth-expired' }),
-          }
-        if (result) return
-        // An event with no id of its own carries the resume position, as EventSource's would.
-        const lastEventId = guard.lastEventId
-        const event = parsed.lastEventId === lastEventId ? parsed : { ...parsed, lastEventId }
+      (event) => {
+        // An abort or close() delivers nothing more, not even the rest of the chunk.
+        if (closed) return
         if (!healthy) {
           // A healthy open (an event arrived): the next failure starts a fresh backoff and a
           // fresh credential refresh.
@@ -170,13 +146,12 @@ export function createEventStream(
         // A3: everything up to the id the server named was already in its log at attach time.
         if (replayThrough !== null) {
           replayed++
-          if (lastEventId === replayThrough) replayThrough = null
+          if (event.lastEventId === replayThrough) replayThrough = null
         }
         queue.push(event)
         call('onEvent', event)
-        if (isDone(event)) result = {}
       },
-    })
+    )
     const failure = await connect(request, options, life.signal, {
       open: (response) => {
         if (response.status !== 200 || !isEventStream(response.headers.get('content-type')))
@@ -195,7 +170,7 @@ export function createEventStream(
       },
       chunk: (value) => {
         bytes += value.length
-        parser.write(value)
+        const ended = body.write(value)
         firstByteMs ??= Date.now() - sent
         store.set({
           bytes,
@@ -204,12 +179,13 @@ export function createEventStream(
           lastEventId: guard.lastEventId,
           timeToFirstByteMs: firstByteMs,
         })
-        return !!result
+        return ended
       },
       ready: queue.drained,
     })
-    return result
-      ? result.error
+    const { outcome } = body
+    return outcome
+      ? outcome.error
       : (failure ??
           new UnbrokenClientError('network', 'Closed before a terminal event', {
             retryable: true,

@@ -57,7 +57,6 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   let position = ''
   /** The last event of the replay in progress (agreement A3's `Unbroken-Replay-Through`). */
   let replayThrough: string | null = null
-  let replayed = 0
   let stopWhenOpen = false
   let mounted = false
 
@@ -70,14 +69,13 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   const flush = () => {
     if (!seen || replayThrough) return
     const { bytes: _bytes, ...snapshot } = seen
-    publish({ ...snapshot, state, replayed })
+    publish({ ...snapshot, state })
   }
   const frame = createFrameScheduler(flush)
 
   const forget = () => storeStream(latest.current.id)
 
   const open = (url: string | URL, method?: string, body?: BodyInit | null) => {
-    replayed = 0
     stopWhenOpen = false
     const own: EventStreamOptions = {
       method,
@@ -86,15 +84,14 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
       onOpen(response) {
         location = current.url
         replayThrough = response.headers.get('unbroken-replay-through')
+        // Saved at once too: a tab killed without `pagehide` can still re-attach from here.
+        persist()
         if (stopWhenOpen) void stop()
       },
       onEvent(event: ServerSentEvent) {
         state = latest.current.reducer(state, event)
         position = event.lastEventId
-        if (replayThrough) {
-          replayed++
-          if (position === replayThrough) replayThrough = null
-        }
+        if (position === replayThrough) replayThrough = null
       },
       onClose(info: CloseInfo) {
         // A stream that ended has nothing left to re-attach to.

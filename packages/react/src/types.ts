@@ -51,8 +51,6 @@ export type EventStreamHookStatus = 'idle' | EventStreamStatus
 export interface EventStreamView<S> extends Omit<EventStreamSnapshot, 'status' | 'bytes'> {
   readonly status: EventStreamHookStatus
   readonly state: S
-  /** Events of the latest connection that were already in the log when it attached (a replay). */
-  readonly replayed: number
 }
 
 /** What `useEventStream` returns: the view, and the controls of its stream. */

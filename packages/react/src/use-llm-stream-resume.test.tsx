@@ -83,12 +83,15 @@ it('re-attaches exactly once under StrictMode after a reload', async () => {
 
 it('is still waiting after a reload during the prefill', async () => {
   const first = chat({ id: 'chat-3' })
-  act(() => first.latest.current.send({ tokens: 3, prefillMs: 400 }))
-  await waitFor(() => expect(server.openConnections).toBe(1))
+  // The first token waits for release(): a prefill that lasts as long as the test needs.
+  act(() => first.latest.current.send({ tokens: 3, holdAfter: 0 }))
+  // The response opened (its place is saved), and the model is still thinking.
+  await waitFor(() => expect(sessionStorage.getItem('unbroken:chat-3')).not.toBeNull())
   reload(first.unmount)
   const second = chat({ id: 'chat-3' })
   await waitFor(() => expect(methods()).toEqual(['POST', 'GET']))
   expect(second.latest.current.status).toBe('waiting')
+  server.release()
   await waitFor(() => expect(second.latest.current.status).toBe('done'))
   expect(second.latest.current.text).toBe(expectedText(3))
 })
@@ -178,4 +181,6 @@ it('lands a replay of 2,000 events after a resume in at most 2 commits', async (
   await waitFor(() => expect(latest.current.status).toBe('done'))
   expect(latest.current.text).toBe(expectedText(2_000))
   expect(latest.commits.count - mounted).toBeLessThanOrEqual(2)
+  // meta, 2,000 deltas, usage and done were all in the log: the server said so (A3).
+  expect(latest.current.metrics.replayed).toBe(2_003)
 })

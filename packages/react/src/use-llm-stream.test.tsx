@@ -61,11 +61,13 @@ it('POSTs the body as JSON and shows the streamed text, usage and finish reason'
 
 it('goes waiting → streaming → done, waiting through a long prefill', async () => {
   const { latest } = chat()
-  act(() => latest.current.send({ tokens: 5, prefillMs: 300 }))
-  await waitFor(() => expect(latest.current.status).toBe('waiting'))
-  // The response opened (the POST was accepted) and still no token: "thinking".
+  // The first token waits for release(): a prefill as long as the test needs.
+  act(() => latest.current.send({ tokens: 5, holdAfter: 0 }))
+  // The response opened (the POST was accepted, `meta` arrived) and still no token: "thinking".
   await waitFor(() => expect(server.openConnections).toBe(1))
-  expect(latest.current.text).toBe('')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  expect(latest.current).toMatchObject({ status: 'waiting', text: '' })
+  server.release()
   await waitFor(() => expect(latest.current.status).toBe('done'))
   expect(latest.current.text).toBe(expectedText(5))
 })

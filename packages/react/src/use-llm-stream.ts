@@ -25,7 +25,7 @@ export interface LLMMetrics {
   readonly tokensPerSecond: number | undefined
   /** Connections after the first one, as the client counts them. */
   readonly reconnects: number
-  /** Events the latest connection replayed from the log after a resume. */
+  /** Events the server replayed from its log on resumes (re-attaches included), not live. */
   readonly replayed: number
 }
 

@@ -44,11 +44,15 @@ export interface RedisEventLogOptions {
   readonly connectTimeoutMs?: number | undefined
 }
 
-/** The same defaults as the memory log, plus the lease: lost producers surface within ~1.5 × leaseMs. */
+/**
+ * The same defaults as the memory log (retention by time: every event of a live stream until it
+ * completes + `ttlMs`, under generous caps), plus the lease: lost producers surface within
+ * ~1.5 × leaseMs.
+ */
 export const REDIS_LOG_DEFAULTS = {
   keyPrefix: 'unbroken:',
-  maxEvents: 10_000,
-  maxBytes: 4 * 1024 * 1024,
+  maxEvents: 500_000,
+  maxBytes: 32 * 1024 * 1024,
   ttlMs: 5 * 60_000,
   maxStreamAgeMs: 60 * 60_000,
   leaseMs: 5_000,
@@ -70,16 +74,16 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
   const keyPrefix = options.keyPrefix ?? REDIS_LOG_DEFAULTS.keyPrefix
   const maxEvents = positive('maxEvents', options.maxEvents ?? REDIS_LOG_DEFAULTS.maxEvents)
   const maxBytes = positive('maxBytes', options.maxBytes ?? REDIS_LOG_DEFAULTS.maxBytes)
-  const ttlMs = positive('ttlMs', options.ttlMs ?? REDIS_LOG_DEFAULTS.ttlMs)
-  const maxStreamAgeMs = positive(
+  const ttlMs = lifetime('ttlMs', options.ttlMs ?? REDIS_LOG_DEFAULTS.ttlMs)
+  const maxStreamAgeMs = lifetime(
     'maxStreamAgeMs',
     options.maxStreamAgeMs ?? REDIS_LOG_DEFAULTS.maxStreamAgeMs,
   )
-  const leaseMs = positive('leaseMs', options.leaseMs ?? REDIS_LOG_DEFAULTS.leaseMs)
+  const leaseMs = lifetime('leaseMs', options.leaseMs ?? REDIS_LOG_DEFAULTS.leaseMs)
   const connections: Connections = createConnections({
     client: options.client,
     url: options.url,
-    connectTimeoutMs: positive(
+    connectTimeoutMs: lifetime(
       'connectTimeoutMs',
       options.connectTimeoutMs ?? REDIS_LOG_DEFAULTS.connectTimeoutMs,
     ),
@@ -315,9 +319,24 @@ function guardedReader(
   }
 }
 
+/** A limit: a positive finite number (the Lua scripts compute with it). */
 function positive(name: string, value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
     throw new UnbrokenServerError('invalid-argument', `${name} must be a positive number.`)
+  }
+  return value
+}
+
+// setTimeout fires at once past 2^31 - 1 ms (about 24.8 days): no timer may ask for longer.
+const MAX_DELAY_MS = 2 ** 31 - 1
+
+/** A duration a timer waits for: positive, and within what setTimeout can wait. */
+function lifetime(name: string, value: number): number {
+  if (positive(name, value) > MAX_DELAY_MS) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `${name} must be at most ${MAX_DELAY_MS} ms (a timer fires at once past it), got ${value}`,
+    )
   }
   return value
 }

@@ -1,9 +1,6 @@
 // When a connection's credential runs out: `expiresAt` read, validated and turned into a wait.
 import { UnbrokenServerError } from './errors'
-import type { WriterSettings } from './settings'
-
-// setTimeout fires at once past 2^31-1 ms; a far expiry is re-checked at this horizon instead.
-const MAX_TIMEOUT_MS = 2 ** 31 - 1
+import { MAX_DELAY_MS, type WriterSettings } from './settings'
 
 /** When to send `auth-expired`, as of the moment `expiresAt` was read. */
 export interface AuthDeadline {
@@ -48,5 +45,5 @@ export function readAuthDeadline(settings: WriterSettings): AuthDeadline | undef
     }
   }
   const delay = at === undefined ? 0 : at - settings.authLeadMs - Date.now()
-  return { at, delay: Math.min(delay, MAX_TIMEOUT_MS) }
+  return { at, delay: Math.min(delay, MAX_DELAY_MS) }
 }

@@ -93,6 +93,44 @@ describe('bounded backpressure', () => {
     expect(maxBuffered).toBeLessThanOrEqual(highWaterMarkBytes + 64 * 1024)
   })
 
+  it('takes one frame larger than the high-water mark without calling the client slow', async () => {
+    const highWaterMarkBytes = 64 * 1024
+    const { url, served } = await serveOne({ highWaterMarkBytes, keepAliveMs: 0 })
+    const body = fetch(url).then((response) => response.text())
+    const { writer } = await served
+    const large = 'x'.repeat(3 * highWaterMarkBytes)
+    // Awaited one by one, as the registry's relay does: each frame waits for the drain of the last.
+    for (let i = 0; i < 3; i++) expect(await writer.send({ data: large })).toBe('written')
+    await writer.end()
+    expect((await body).split(large).length).toBe(4)
+    expect(writer.metrics().closeReason).toBe('ended')
+  })
+
+  it('still sends the status, headers and opening of a client it cuts in the tick of its first write', async () => {
+    const hub = createEventHub({ keepAliveMs: 0 })
+    let cut: { reason: unknown; outcomes: Promise<SendOutcome[]> } | undefined
+    server = await listen((req, res) => {
+      const writer = hub.node(req, res, { headers: { 'Content-Location': '/streams/s' } })
+      // What a producer that does not await `send` does: three 1.5 MiB frames in the tick of the
+      // opening. The third passes the 1 MiB mark while the first drains: the client is cut at once.
+      const frames = [0, 1, 2].map(() => writer.send({ data: 'x'.repeat(1.5 * 1024 * 1024) }))
+      cut = { reason: writer.signal.reason, outcomes: Promise.all(frames) }
+    })
+    const answered = await new Promise<{ status?: number; location?: unknown }>(
+      (resolve, reject) => {
+        const req = request(server?.origin ?? '', (response) => {
+          response.resume()
+          resolve({ status: response.statusCode, location: response.headers['content-location'] })
+        })
+        req.on('error', reject)
+        req.end()
+      },
+    )
+    expect(answered).toEqual({ status: 200, location: '/streams/s' })
+    expect(cut?.reason).toBe('slow-client')
+    expect(await cut?.outcomes).toEqual(['written', 'closed', 'closed'])
+  })
+
   it('skips keepalives while backpressured, so they cannot queue', async () => {
     const { port, served } = await serveOne({ drainTimeoutMs: 60_000, keepAliveMs: 4 })
     sockets.push(await connectNonReading(port))

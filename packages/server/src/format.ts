@@ -71,14 +71,15 @@ export function assertEventInput(input: {
 }
 
 function formatField(name: 'id' | 'event', value: string | number): string {
-  const text = typeof value === 'number' ? String(value) : value
-  if (typeof text !== 'string' || FORBIDDEN_IN_FIELD.test(text)) {
+  // A number's decimal form never holds CR, LF or NUL: the usual numeric id skips the scan.
+  if (typeof value === 'number') return `${name}: ${value}\n`
+  if (typeof value !== 'string' || FORBIDDEN_IN_FIELD.test(value)) {
     throw new UnbrokenServerError(
       'invalid-argument',
       `${name} must be a string without CR, LF or NUL (they would inject SSE fields): ${JSON.stringify(value)}`,
     )
   }
-  return text === '' ? `${name}:\n` : `${name}: ${text}\n`
+  return value === '' ? `${name}:\n` : `${name}: ${value}\n`
 }
 
 // One line per CR/LF/CRLF-separated piece. The space after the colon is written so that a value

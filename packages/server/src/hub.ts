@@ -2,7 +2,7 @@ import { UnbrokenServerError } from './errors'
 import { createKeepAlive, unref } from './keepalive'
 import { createHubMetrics } from './metrics'
 import { isNodeResponseGone, openNodeStream } from './node'
-import { count, resolveSettings } from './settings'
+import { count, delay, resolveSettings } from './settings'
 import type { HubContext } from './sink'
 import type { EventHub, EventHubOptions, EventWriterOptions } from './types'
 import { openWebStream } from './web'
@@ -15,6 +15,9 @@ import type { StreamWriter } from './writer'
 export function createEventHub(options: EventHubOptions = {}): EventHub {
   // Validate once at creation, so a bad option fails at startup rather than on the first request.
   const defaults = resolveSettings(options, undefined)
+  // A writer without options of its own shares these: one object for all, not one per connection.
+  const settingsFor = (own: EventWriterOptions | undefined) =>
+    own === undefined ? defaults : resolveSettings(options, own)
   const maxStreams =
     options.maxStreams === undefined
       ? Number.POSITIVE_INFINITY
@@ -57,7 +60,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   return {
     node(req, res, own?: EventWriterOptions) {
       admit()
-      const writer = openNodeStream(req, res, resolveSettings(options, own), context)
+      const writer = openNodeStream(req, res, settingsFor(own), context)
       register(writer)
       // The client may have left before the handler ran; its `close` event is then already past.
       if (isNodeResponseGone(res)) writer.sinkClosed('client-closed')
@@ -65,7 +68,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     },
     web(request, own?: EventWriterOptions) {
       admit()
-      const { writer, response } = openWebStream(request, resolveSettings(options, own), context)
+      const { writer, response } = openWebStream(request, settingsFor(own), context)
       register(writer)
       if (request.signal?.aborted === true) writer.sinkClosed('client-closed')
       return { response, writer }
@@ -75,7 +78,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     async closeAll(shutdown = {}) {
       closing = true
       const jitter = count('retryJitterMs', shutdown.retryJitterMs ?? 5000)
-      const deadlineMs = count('deadlineMs', shutdown.deadlineMs ?? 10_000)
+      const deadlineMs = delay('deadlineMs', shutdown.deadlineMs ?? 10_000)
       const message = `The server is shutting down${shutdown.reason ? ` (${shutdown.reason})` : ''}; resume with Last-Event-ID.`
       const handles = [...open]
       // Each client gets its own delay so that reconnects spread out instead of stampeding.

@@ -24,6 +24,7 @@ export type { StreamRequest } from './resumable-http'
 export type { Producer, ProducerStopReason, ProducerStream } from './resumable-producer'
 export type {
   AuthorizeContext,
+  DrainOptions,
   ResumableStreams,
   ResumableStreamsOptions,
   RouteOptions,

@@ -43,6 +43,24 @@ describe('createMemoryEventLog', () => {
     await expect(log.create('a')).rejects.toMatchObject({ code: 'log-unavailable' })
   })
 
+  it('refuses a ttlMs or maxStreamAgeMs longer than a timer can wait, which would expire at once', () => {
+    for (const name of ['ttlMs', 'maxStreamAgeMs']) {
+      expect(() => createMemoryEventLog({ [name]: 30 * 24 * 60 * 60_000 })).toThrow(
+        expect.objectContaining({ code: 'invalid-argument' }),
+      )
+    }
+  })
+
+  it('takes Infinity as no count or byte limit', async () => {
+    const log = createMemoryEventLog({
+      maxEvents: Number.POSITIVE_INFINITY,
+      maxBytes: Number.POSITIVE_INFINITY,
+    })
+    await log.create('a')
+    expect(await log.append('a', { data: 'x' })).toBe('1')
+    await log.close()
+  })
+
   it('rejects a limit that is not a positive number at creation', () => {
     expect(() => createMemoryEventLog({ maxEvents: 0 })).toThrow(
       expect.objectContaining({ code: 'invalid-argument' }),

@@ -9,13 +9,18 @@ import type {
   StreamInfo,
   StreamStatus,
 } from './log'
+import { delay } from './settings'
 import { utf8Length } from './utf8'
 
-/** Bounds of the in-memory log; every limit is per stream except where noted. */
+/**
+ * Bounds of the in-memory log, per stream. Retention is by time: a stream keeps every event while
+ * it is live and for `ttlMs` after it completes. The count and byte limits are generous caps that
+ * stop a runaway producer, not a window a long answer could outgrow.
+ */
 export interface MemoryEventLogOptions {
-  /** Events kept per stream; older ones are trimmed and their ids become expired cursors. */
+  /** Events kept per stream (default 500 000); older ones are trimmed and their ids expire. */
   readonly maxEvents?: number | undefined
-  /** UTF-8 bytes of `event` + `data` kept per stream; trimmed like `maxEvents`. */
+  /** UTF-8 bytes of `event` + `data` kept per stream (default 32 MiB); trimmed like `maxEvents`. */
   readonly maxBytes?: number | undefined
   /** How long a completed stream stays readable, so late clients can still resume. */
   readonly ttlMs?: number | undefined
@@ -26,10 +31,14 @@ export interface MemoryEventLogOptions {
   readonly maxStreamAgeMs?: number | undefined
 }
 
-/** Defaults sized for LLM answers: ~10k tokens, a few MiB, resumable for 5 minutes after the end. */
+/**
+ * A whole long answer, kept until 5 minutes after its end. A coding agent's answer of 100 000
+ * tokens is ~100 000 events and ~5 MB of JSON deltas: 5× under each cap. Each event costs about
+ * 140 bytes of heap besides its text, so the count cap also bounds memory (~70 MB + 32 MiB).
+ */
 const MEMORY_LOG_DEFAULTS = {
-  maxEvents: 10_000,
-  maxBytes: 4 * 1024 * 1024,
+  maxEvents: 500_000,
+  maxBytes: 32 * 1024 * 1024,
   ttlMs: 5 * 60_000,
   maxStreamAgeMs: 60 * 60_000,
 } as const
@@ -67,8 +76,8 @@ interface StreamRecord {
 export function createMemoryEventLog(options: MemoryEventLogOptions = {}): EventLog {
   const maxEvents = positive('maxEvents', options.maxEvents ?? MEMORY_LOG_DEFAULTS.maxEvents)
   const maxBytes = positive('maxBytes', options.maxBytes ?? MEMORY_LOG_DEFAULTS.maxBytes)
-  const ttlMs = positive('ttlMs', options.ttlMs ?? MEMORY_LOG_DEFAULTS.ttlMs)
-  const maxStreamAgeMs = positive(
+  const ttlMs = lifetime('ttlMs', options.ttlMs ?? MEMORY_LOG_DEFAULTS.ttlMs)
+  const maxStreamAgeMs = lifetime(
     'maxStreamAgeMs',
     options.maxStreamAgeMs ?? MEMORY_LOG_DEFAULTS.maxStreamAgeMs,
   )
@@ -290,9 +299,15 @@ function expired(): UnbrokenServerError {
   )
 }
 
+/** A limit: positive; `Infinity` means none. */
 function positive(name: string, value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) {
+  if (typeof value !== 'number' || !(value > 0)) {
     throw new UnbrokenServerError('invalid-argument', `${name} must be a positive number.`)
   }
   return value
+}
+
+/** A duration a timer waits for: positive, and within what setTimeout can wait. */
+function lifetime(name: string, value: number): number {
+  return delay(name, positive(name, value))
 }

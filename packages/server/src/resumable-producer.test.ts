@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EventLog, LoggedEvent } from './log'
-import { createMemoryEventLog } from './memory-log'
+import { createMemoryEventLog, type MemoryEventLogOptions } from './memory-log'
 import { createProducerRunner, type Producer, type ProducerStream } from './resumable-producer'
 
 let log: EventLog
@@ -8,8 +8,12 @@ afterEach(async () => {
   await log.close()
 })
 
-async function runOne(producer: Producer<undefined>, onError?: (error: unknown) => void) {
-  log = createMemoryEventLog()
+async function runOne(
+  producer: Producer<undefined>,
+  onError?: (error: unknown) => void,
+  limits?: MemoryEventLogOptions,
+) {
+  log = createMemoryEventLog(limits)
   const runner = createProducerRunner({ log, onError })
   await log.create('s')
   runner.run('s', producer, undefined)
@@ -106,9 +110,13 @@ describe('createProducerRunner', () => {
   })
 
   it('keeps the code and message of a typed error', async () => {
-    await runOne(async (stream) => {
-      await stream.send({ data: 'x'.repeat(5 * 1024 * 1024) })
-    })
+    await runOne(
+      async (stream) => {
+        await stream.send({ data: 'x'.repeat(1025) })
+      },
+      undefined,
+      { maxBytes: 1024 },
+    )
     const last = (await all()).at(-1)
     expect(last?.event).toBe('error')
     expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
@@ -140,5 +148,90 @@ describe('createProducerRunner', () => {
       retryable: false,
     })
     h.release()
+  })
+})
+
+describe('exactly one terminal event, with a log that takes 5 ms per write', () => {
+  // Slow writes widen the window between a terminal event's append and the stream's completion:
+  // anything that can end the stream a second time does so inside it.
+  async function runSlowly(producer: Producer<undefined>) {
+    const inner = createMemoryEventLog()
+    const slow = async <T>(write: () => Promise<T>) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      return write()
+    }
+    log = {
+      ...inner,
+      append: (streamId, input) => slow(() => inner.append(streamId, input)),
+      complete: (streamId) => slow(() => inner.complete(streamId)),
+    }
+    const runner = createProducerRunner({ log })
+    await log.create('s')
+    runner.run('s', producer, undefined)
+    return runner
+  }
+
+  const terminals = async () =>
+    (await all()).filter((e) => e.event === 'done' || e.event === 'error').map((e) => e.data)
+
+  it('when the producer returns while its own done is still being written', async () => {
+    await runSlowly(async (stream) => {
+      void stream.send({ event: 'done', data: '{"finishReason":"stop"}' })
+    })
+    expect(await terminals()).toEqual(['{"finishReason":"stop"}'])
+  })
+
+  it('when the producer throws while its own error is still being written', async () => {
+    await runSlowly(async (stream) => {
+      void stream.send({ event: 'error', data: '{"code":"upstream","message":"x"}' })
+      throw new Error('and then it threw')
+    })
+    expect(await terminals()).toEqual(['{"code":"upstream","message":"x","retryable":false}'])
+  })
+
+  it('when a cancel arrives while the producer is writing its done', async () => {
+    const h = held()
+    await runSlowly(h.producer)
+    const sent = h.stream().send({ event: 'done', data: '{"finishReason":"stop"}' })
+    await log.cancel('s')
+    h.release()
+    await sent
+    expect(await terminals()).toEqual(['{"finishReason":"stop"}'])
+  })
+
+  it('when stopAll comes while the producer is writing its done', async () => {
+    const h = held()
+    const runner = await runSlowly(h.producer)
+    const sent = h.stream().send({ event: 'done', data: '{}' })
+    await runner.stopAll()
+    h.release()
+    await sent
+    expect(await terminals()).toEqual(['{}'])
+  })
+})
+
+describe('what a producer may not send', () => {
+  it.each([
+    ['a number as data', { data: 42 }],
+    ['an object as data', { data: { text: 'hi' } }],
+    ['a number as event', { event: 5, data: 'x' }],
+  ])('throws invalid-argument for %s, before anything is logged', async (_, input) => {
+    const h = held()
+    await runOne(h.producer)
+    // What plain JavaScript (or a cast) can hand over at run time.
+    const send = h.stream().send as (input: unknown) => Promise<string>
+    expect(() => send(input)).toThrow(expect.objectContaining({ code: 'invalid-argument' }))
+    h.release()
+    expect((await all()).map((e) => e.event)).toEqual(['done'])
+  })
+
+  it('throws invalid-argument for auth-expired, which ends a connection and is the server’s', async () => {
+    const h = held()
+    await runOne(h.producer)
+    expect(() => h.stream().send({ event: 'auth-expired', data: '{}' })).toThrow(
+      expect.objectContaining({ code: 'invalid-argument' }),
+    )
+    h.release()
+    expect((await all()).map((e) => e.event)).toEqual(['done'])
   })
 })

@@ -37,6 +37,10 @@ export interface ProducerRunner {
   run<R>(streamId: string, producer: Producer<R>, request: R): void
   /** Ends every running stream with a final `producer-lost` error. */
   stopAll(): Promise<void>
+  /** Whether this process runs the producer of `streamId` (or is writing its terminal event). */
+  has(streamId: string): boolean
+  /** Resolves once no producer runs in this process and every terminal event is logged. */
+  idle(): Promise<void>
 }
 
 const TERMINAL: ReadonlySet<string | undefined> = new Set(['done', 'error'])
@@ -83,6 +87,14 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
     string,
     (event: EventInput, reason?: ProducerStopReason) => Promise<void>
   >()
+  let idleWaiters: Array<() => void> = []
+  const stopped = (streamId: string) => {
+    running.delete(streamId)
+    if (running.size > 0) return
+    const waiters = idleWaiters
+    idleWaiters = []
+    for (const resolve of waiters) resolve()
+  }
 
   const report = (error: unknown, streamId: string) => {
     try {
@@ -109,7 +121,6 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
         if (ending) return ending
         if (reason) controller.abort(reason)
         unsubscribe()
-        running.delete(streamId)
         ending = (async () => {
           try {
             const id = await log.append(streamId, event)
@@ -118,6 +129,9 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
           } catch (error) {
             report(error, streamId)
             return undefined
+          } finally {
+            // Counted until its terminal event is logged, so that `idle` means "all written".
+            stopped(streamId)
           }
         })()
         return ending
@@ -168,6 +182,13 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
 
     async stopAll() {
       await Promise.all([...running.values()].map((stop) => stop(STOPPED, 'shutting-down')))
+    },
+
+    has: (streamId) => running.has(streamId),
+
+    idle() {
+      if (running.size === 0) return Promise.resolve()
+      return new Promise((resolve) => idleWaiters.push(resolve))
     },
   }
 }

@@ -89,6 +89,14 @@ export interface StartedStream {
   readonly url: string
 }
 
+/** How `drain` winds the registry down. */
+export interface DrainOptions {
+  /** How long running producers may take to finish, in ms. Default 10 000. */
+  readonly deadlineMs?: number | undefined
+  /** Each client reconnects after its `retryMs` plus random(0..retryJitterMs). Default 5000. */
+  readonly retryJitterMs?: number | undefined
+}
+
 /** Options of `ResumableStreams.start`. */
 export interface StartOptions<R> {
   /** The owner recorded for `authorize`. */
@@ -122,6 +130,14 @@ export interface ResumableStreams {
   readonly active: number
   /** Where stream URLs live, as given (normalized); the framework helpers route by it. */
   readonly basePath: string
-  /** Refuses new streams, ends running ones with `producer-lost`, closes the owned hub and log. */
+  /**
+   * The graceful shutdown (protocol v1 §10): refuses new streams (503 `shutting-down` with
+   * `Retry-After`), tells connected clients to reconnect elsewhere (a jittered `retry:`, then the
+   * connection closes without a terminal event), lets running producers finish into the log until
+   * `deadlineMs`, then stops what remains (`producer-lost`) and closes the hub and log it created.
+   * Meanwhile it still serves resumes of streams produced here or already finished. Idempotent.
+   */
+  drain(options?: DrainOptions): Promise<void>
+  /** `drain({ deadlineMs: 0 })`: stops running producers at once. */
   close(): Promise<void>
 }

@@ -4,6 +4,7 @@ import { decodeLastEventId, encodeIdHeader } from './last-event-id'
 import { createMemoryEventLog } from './memory-log'
 import { createStreamAccess, OWNER_KEY } from './resumable-access'
 import { type Attachment, attachAfter } from './resumable-attach'
+import { createShutdown } from './resumable-drain'
 import {
   type Exchange,
   nodeExchange,
@@ -62,7 +63,11 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
   }
   const runner = createProducerRunner({ log, exposeErrors: options.exposeErrors, onError: report })
-  let closing = false
+  const shutdown = createShutdown({
+    runner,
+    ownHub: options.hub ? undefined : hub,
+    ownLog: options.log ? undefined : log,
+  })
 
   const allowHeaders = [
     'Last-Event-ID',
@@ -91,7 +96,8 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   /** Answers `error` before any event; server-side trouble (5xx) also goes to `onError`. */
   const failWith = (reply: Reply, error: unknown, streamId: string | undefined) => {
     if (UnbrokenServerError.isInstance(error)) {
-      if (statusOf(error.code) >= 500) report(error, streamId)
+      // A 5xx is server-side trouble worth a log line, except this server's own shutdown.
+      if (statusOf(error.code) >= 500 && error.code !== 'shutting-down') report(error, streamId)
       answer(reply, error)
       return
     }
@@ -112,7 +118,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     id = createStreamId(),
     base = basePath,
   ): Promise<StartedStream> => {
-    if (closing || hub.closing) throw shuttingDown()
+    if (shutdown.draining || hub.closing) throw shuttingDown()
     await access.authorize({
       action: 'create',
       principal,
@@ -157,7 +163,9 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     if (replayThrough !== undefined) {
       headers['Unbroken-Replay-Through'] = encodeIdHeader(replayThrough)
     }
-    return exchange.open({ headers, expiresAt, cursor, retryMs: options.retryMs })
+    const writer = exchange.open({ headers, expiresAt, cursor, retryMs: options.retryMs })
+    shutdown.track(writer)
+    return writer
   }
 
   const attach = (input: RelayInput, streamId: string) => {
@@ -197,8 +205,8 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     let writer: EventWriter
     try {
       const expiresAt = await access.expiryOf(exchange, principal)
-      // `close()` may have stopped every producer while the hook ran; this one must not start.
-      if (closing) throw shuttingDown()
+      // `drain()` may have begun while the hook ran; this producer must not start then.
+      if (shutdown.draining) throw shuttingDown()
       writer = open(exchange, started.url, log.startId, expiresAt)
     } catch (error) {
       // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
@@ -237,6 +245,9 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       const info = await findStream(exchange, id)
       const principal = await access.check(exchange, 'read', id, info.meta[OWNER_KEY])
       expiresAt = await access.expiryOf(exchange, principal)
+      // While draining, serve only what ends by itself here: a stream produced here, or one
+      // already finished. Anything else would be cut again at the deadline: go elsewhere now.
+      if (shutdown.draining && info.status === 'live' && !runner.has(id)) throw shuttingDown()
       attachment = await attachAfter(log, id, info, requested, stop.signal)
     } catch (error) {
       failWith(exchange.reply, error, id)
@@ -371,13 +382,8 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     get active() {
       return runner.size
     },
-    async close() {
-      if (closing) return
-      closing = true
-      await runner.stopAll()
-      if (!options.hub) await hub.closeAll({ reason: 'shutdown' })
-      if (!options.log) await log.close()
-    },
+    drain: (drainOptions) => shutdown.drain(drainOptions),
+    close: () => shutdown.drain({ deadlineMs: 0 }),
   }
 }
 

@@ -50,15 +50,15 @@ export function resolveSettings(
   const cursor = own?.cursor
   const settings: WriterSettings = {
     retryMs,
-    keepAliveMs: count('keepAliveMs', pick('keepAliveMs') ?? DEFAULTS.keepAliveMs),
-    drainTimeoutMs: count('drainTimeoutMs', pick('drainTimeoutMs') ?? DEFAULTS.drainTimeoutMs),
+    keepAliveMs: delay('keepAliveMs', pick('keepAliveMs') ?? DEFAULTS.keepAliveMs),
+    drainTimeoutMs: delay('drainTimeoutMs', pick('drainTimeoutMs') ?? DEFAULTS.drainTimeoutMs),
     highWaterMarkBytes: count(
       'highWaterMarkBytes',
       pick('highWaterMarkBytes') ?? DEFAULTS.highWaterMarkBytes,
     ),
     expiresAt: expiry(pick('expiresAt')),
     authLeadMs: count('authLeadMs', pick('authLeadMs') ?? DEFAULTS.authLeadMs),
-    maxDurationMs: optionalCount('maxDurationMs', pick('maxDurationMs')),
+    maxDurationMs: optionalDelay('maxDurationMs', pick('maxDurationMs')),
     status: pick('status') ?? 200,
     headers: { ...hub.headers, ...own?.headers },
     cursor,
@@ -103,6 +103,20 @@ function expiry(value: EventWriterOptions['expiresAt']): WriterSettings['expires
   return value
 }
 
-function optionalCount(name: string, value: number | undefined): number | undefined {
-  return value === undefined ? undefined : count(name, value)
+/** setTimeout fires at once past 2^31 - 1 ms (about 24.8 days), so no timer may ask for longer. */
+export const MAX_DELAY_MS = 2 ** 31 - 1
+
+/** `count` that a timer waits for: at most `MAX_DELAY_MS`, which a timer could not honour. */
+export function delay(name: string, value: number): number {
+  if (count(name, value) > MAX_DELAY_MS) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `${name} must be at most ${MAX_DELAY_MS} ms (a timer fires at once past it), got ${value}`,
+    )
+  }
+  return value
+}
+
+function optionalDelay(name: string, value: number | undefined): number | undefined {
+  return value === undefined ? undefined : delay(name, value)
 }

@@ -19,7 +19,8 @@ function open(options: EventHubOptions) {
 
 const decoder = new TextDecoder()
 const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve))
-// At the 64 KiB batch cap a send goes out at once, past the web body's 16 KiB queue: backpressure.
+// Past the 12 KiB batch cap a send goes out at once, and 64 KiB is past the web body's 16 KiB
+// queue: backpressure.
 const FILL = 'x'.repeat(64 * 1024)
 
 describe('coalescing', () => {
@@ -35,6 +36,19 @@ describe('coalescing', () => {
     expect(vi.getTimerCount()).toBe(0)
     const chunk = await reader.read()
     expect(parseSse(decoder.decode(chunk.value))).toHaveLength(20)
+  })
+})
+
+describe('lifecycle', () => {
+  // The writer makes its `done` promise on first use, so an idle connection does not pay for it;
+  // a web body closes inside `end()`, before `end()` first reads it.
+  it('resolves end() on a web body, which is closed before end() returns', async () => {
+    const { writer } = open({ keepAliveMs: 0 })
+    const first = await Promise.race([
+      writer.end().then(() => 'ended'),
+      nextTick().then(() => 'still pending'),
+    ])
+    expect(first).toBe('ended')
   })
 })
 
@@ -74,6 +88,14 @@ describe('keepalive', () => {
 })
 
 describe('auth expiry', () => {
+  it('names a numeric last id as text in auth-expired, as clients read ids', async () => {
+    const { writer, response } = open({ expiresAt: Date.now() + 10_000, authLeadMs: 2000 })
+    await writer.send({ id: 42, data: 'x' })
+    vi.advanceTimersByTime(8000)
+    const last = parseSse(await response.text()).at(-1)
+    expect(JSON.parse(last?.data ?? '')).toEqual({ expiresAt: 1_010_000, lastEventId: '42' })
+  })
+
   it('sends auth-expired authLeadMs before expiresAt, then ends the connection', async () => {
     const { writer, response } = open({ expiresAt: Date.now() + 10_000, authLeadMs: 2000 })
     await writer.send({ id: 'e-1', data: 'x' })
