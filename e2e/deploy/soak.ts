@@ -14,6 +14,7 @@ import { type ComparableEvent, describeFirstDifference } from '../support/compar
 import { runPool } from '../support/pool'
 import { type Collected, collect } from '../support/read'
 import { type AskBody, simulatedAnswer } from './answer'
+import { readLogged } from './log'
 import type { ProxyInstance } from './instance'
 import { startTopology, type Topology } from './topology'
 
@@ -258,7 +259,7 @@ async function askOnce(
   }
   let reference: ComparableEvent[]
   try {
-    reference = await readStream(log, new URL(snapshot.url).pathname.split('/').pop() ?? '')
+    reference = await readLogged(log, new URL(snapshot.url).pathname.split('/').pop() ?? '')
   } catch (error) {
     return failed(`${snapshot.url} ended with done, but reading its log failed: ${String(error)}`)
   }
@@ -292,19 +293,6 @@ function describeError(error: UnbrokenClientError | undefined): string {
   if (!error) return 'no error'
   const { code, status, serverCode, message, body } = error
   return JSON.stringify({ code, status, serverCode, message, body })
-}
-
-/**
- * The events the log holds for a finished stream, up to its terminal event (where readers stop):
- * what its reader must have got, in order.
- */
-async function readStream(log: EventLog, streamId: string): Promise<ComparableEvent[]> {
-  const events: ComparableEvent[] = []
-  for await (const { id, event, data } of log.read(streamId)) {
-    events.push({ type: event ?? 'message', id, data })
-    if (event === 'done' || event === 'error') break
-  }
-  return events
 }
 
 /**
