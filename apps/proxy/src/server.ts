@@ -2,7 +2,6 @@
 // down gracefully. Everything the routes use is created here, once.
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as delay } from 'node:timers/promises'
 import { serve } from '@hono/node-server'
 import { createRedisEventLog } from '@unbroken/redis'
 import {
@@ -41,6 +40,9 @@ export interface RunningProxy {
 
 // The writer's default lead before a token expires, shortened for tokens that live only seconds.
 const AUTH_LEAD_MS = 5000
+// Clients told to reconnect during a drain spread over this much time, so they do not all come back
+// at once.
+const DRAIN_JITTER_MS = 2000
 // The log's own age limit must never cut a stream before `--max-duration` does.
 const LOG_AGE_MARGIN_MS = 60_000
 
@@ -144,20 +146,15 @@ export async function startProxy(
   const stop = async () => {
     draining = true
     logger.info({ running: producers.running, graceMs: config.shutdownGrace }, 'draining')
-    const grace = new AbortController()
-    await Promise.race([
-      producers.settled(),
-      delay(config.shutdownGrace, undefined, { signal: grace.signal }).catch(() => {}),
-    ])
-    grace.abort()
-    const unfinished = producers.running
-    // Ends what is still running with `shutting-down`, then tells connected clients to retry.
-    await streams.close()
-    await hub.closeAll({ reason: 'shutdown', deadlineMs: 5000 })
+    // Agreement A7: new streams get 503, connected clients are told to reconnect (elsewhere, with
+    // Redis; here again, with the memory log, which still serves them), running generations
+    // finish into the log until the grace ends, and what remains ends with `producer-lost`.
+    await streams.drain({ deadlineMs: config.shutdownGrace, retryJitterMs: DRAIN_JITTER_MS })
+    await hub.closeAll({ reason: 'shutdown', deadlineMs: DRAIN_JITTER_MS })
     network?.close()
     server.close()
     await log.close()
-    logger.info({ unfinished }, 'proxy stopped')
+    logger.info('proxy stopped')
   }
   return {
     url,
