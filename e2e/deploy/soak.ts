@@ -14,8 +14,8 @@ import { type ComparableEvent, describeFirstDifference } from '../support/compar
 import { runPool } from '../support/pool'
 import { type Collected, collect } from '../support/read'
 import { type AskBody, simulatedAnswer } from './answer'
-import { readLogged } from './log'
 import type { ProxyInstance } from './instance'
+import { readLogged } from './log'
 import { startTopology, type Topology } from './topology'
 
 export interface DeploySoakOptions {
