@@ -9,7 +9,7 @@ it('keeps concurrent generations exact through nginx, two instances, client cuts
   timeout: 240_000,
 }, async () => {
   const report = await runDeploySoak({
-    streams: 100,
+    streams: 60,
     durationMs: 15_000,
     rampMs: 2_000,
     tokensPerSecond: 20,

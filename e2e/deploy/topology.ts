@@ -29,10 +29,11 @@ export interface Topology {
   close(): Promise<void>
 }
 
-// nginx gives up on a silent upstream after this long, shorter than a long prefill; the instances
-// send a keepalive comment every second, so only a missing keepalive lets it fire. It also bounds
-// the wait for a response head, which a loaded machine can stretch to seconds.
-export const NGINX_READ_TIMEOUT_MS = 10_000
+// nginx gives up on a silent upstream after this long; the instances send a keepalive comment
+// every second, so only a missing keepalive lets it fire. It also bounds the wait for a response
+// head, which a loaded 2-core machine stretched past 10 s (a 504 for a tenth of the soak's POSTs
+// at a load average of 23). The browser scenarios set 5 s, shorter than their 6 s prefill.
+export const NGINX_READ_TIMEOUT_MS = 30_000
 const KEEPALIVE = '1s'
 
 export async function startTopology(options: TopologyOptions = {}): Promise<Topology> {
