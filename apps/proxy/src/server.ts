@@ -82,6 +82,7 @@ export async function startProxy(
     limits: { idleTimeoutMs: config.upstreamIdleTimeout, maxDurationMs: config.maxDuration },
     metrics,
     logger,
+    keepaliveMs: config.keepalive,
   })
   let draining = false
   const app = createApp({

@@ -13,7 +13,7 @@ describe('drain', () => {
     const draining = streams.drain({ deadlineMs: 1000 })
     const refused = await fetch(url('/streams'), { method: 'POST' })
     expect(refused.status).toBe(503)
-    expect(refused.headers.get('retry-after')).toBe('1')
+    expect(['1', '2']).toContain(refused.headers.get('retry-after'))
     expect(await refused.json()).toMatchObject({ code: 'shutting-down', retryable: true })
     await draining
     expect(driven.streams).toHaveLength(0)
