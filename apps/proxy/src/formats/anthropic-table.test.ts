@@ -14,8 +14,7 @@ import { fixtureHandler } from '../upstreams/fixtures/mock'
 import { ollamaFixtures } from '../upstreams/fixtures/ollama'
 import { openaiFixtures } from '../upstreams/fixtures/openai'
 import { createSimulatedUpstream } from '../upstreams/simulated'
-import type { UpstreamEvent } from '../upstreams/upstream'
-import { STOP_REASONS } from './anthropic'
+import type { FinishReason, UpstreamEvent } from '../upstreams/upstream'
 import { mergeOutput, type OutputEvent } from './format'
 
 const server = setupServer()
@@ -46,6 +45,15 @@ const params = {
   model: 'claude-haiku-4-5',
   max_tokens: 1024,
   messages: [{ role: 'user' as const, content: 'What is the weather in Zürich?' }],
+}
+
+/** The API's stop reasons, written out here so the table checks the format's own mapping. */
+const STOP_REASONS: Readonly<Record<FinishReason, string>> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  'tool-calls': 'tool_use',
+  'content-filter': 'refusal',
+  other: 'end_turn',
 }
 
 /** The Message content, stop reason and usage a fixture's normalised events stand for. */
