@@ -1,17 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import { defineConfig } from '@playwright/test'
-import { listen } from '@unbroken/test-kit'
+import { freePort } from '@unbroken/test-kit'
 
 // Debian's `chromium` package, never a downloaded browser build.
 const chromiumPath =
   process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium']).toString().trim()
 // A free port, so that runs on one machine (engineers, CI) never meet on a fixed one. Picked once
 // by the runner: its workers load this file again and inherit the choice through the environment.
-if (!process.env.DEMO_TEST_PORT) {
-  const free = await listen(() => {})
-  await free.close()
-  process.env.DEMO_TEST_PORT = String(free.port)
-}
+process.env.DEMO_TEST_PORT ||= String(await freePort())
 const port = Number(process.env.DEMO_TEST_PORT)
 
 export default defineConfig({
