@@ -79,7 +79,7 @@ export function NetworkPanel({ info }: { info: DemoInfo | undefined }) {
         <small className="hint">auth-expired 5 s before expiry; the app refreshes the token.</small>
       </label>
       <fieldset className="faults" disabled={!simulated}>
-        <legend>Next answer {simulated ? '' : '(simulated model only)'}</legend>
+        <legend>Next answer {info && !simulated && '(simulated model only)'}</legend>
         <Switch
           label="Stall upstream"
           hint="Silent after 12 tokens, then a timeout"
