@@ -116,7 +116,7 @@ test('Stall upstream: keepalives hold the connection, then the timeout is shown 
   await ask(page, 'Stall, please')
   const alert = page.getByRole('alert')
   await expect(alert).toContainText('upstream-timeout', { timeout: 30_000 })
-  await expect(alert).toContainText('Regenerate to ask again')
+  await expect(alert).toContainText('The model went silent. Regenerate to ask again.')
   await page.getByRole('switch', { name: 'Stall upstream' }).uncheck()
   const [connection] = await timeline(page)
   expect(connection?.end).toBe('error')
