@@ -36,7 +36,7 @@ describe('drain', () => {
     const body = response.body?.pipeThrough(new TextDecoderStream()).getReader()
     driven.push('a')
     let received = ''
-    while (!received.includes('data: a\n\n')) received += (await body?.read())?.value ?? ''
+    while (!/^data: a\n(id: .*\n)?\n/m.test(received)) received += (await body?.read())?.value ?? ''
     const draining = streams.drain({ deadlineMs: 5000, retryJitterMs: 300 })
     let ending = ''
     for (let chunk = await body?.read(); chunk && !chunk.done; chunk = await body?.read()) {

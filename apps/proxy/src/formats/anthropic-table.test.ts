@@ -14,8 +14,7 @@ import { fixtureHandler } from '../upstreams/fixtures/mock'
 import { ollamaFixtures } from '../upstreams/fixtures/ollama'
 import { openaiFixtures } from '../upstreams/fixtures/openai'
 import { createSimulatedUpstream } from '../upstreams/simulated'
-import type { UpstreamEvent } from '../upstreams/upstream'
-import { STOP_REASONS } from './anthropic'
+import type { FinishReason, UpstreamEvent } from '../upstreams/upstream'
 import { mergeOutput, type OutputEvent } from './format'
 
 const server = setupServer()
@@ -48,6 +47,15 @@ const params = {
   messages: [{ role: 'user' as const, content: 'What is the weather in Zürich?' }],
 }
 
+/** The API's stop reasons, written out here so the table checks the format's own mapping. */
+const STOP_REASONS: Readonly<Record<FinishReason, string>> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  'tool-calls': 'tool_use',
+  'content-filter': 'refusal',
+  other: 'end_turn',
+}
+
 /** The Message content, stop reason and usage a fixture's normalised events stand for. */
 function expectMessage(message: Anthropic.Message, events: readonly UpstreamEvent[]) {
   const content: object[] = []
@@ -57,6 +65,9 @@ function expectMessage(message: Anthropic.Message, events: readonly UpstreamEven
     if (event.type === 'text') content.push({ type: 'text', text: event.text })
     if (event.type === 'reasoning') {
       content.push({ type: 'thinking', thinking: event.text, signature: '' })
+    }
+    if (event.type === 'reasoning-signature') {
+      content[content.length - 1] = { ...content.at(-1), signature: event.signature }
     }
     if (event.type === 'tool-call') {
       const input = JSON.parse(event.arguments)
