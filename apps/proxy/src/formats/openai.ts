@@ -66,6 +66,9 @@ export function createOpenAIFormat(options: OpenAIFormatOptions): StreamFormat {
             ],
           }),
         ]
+      case 'reasoning-signature':
+        // Chat completions have no field for it: dropped (the README's table says so).
+        return []
       case 'usage':
         usage = {
           prompt_tokens: item.inputTokens,
