@@ -82,6 +82,13 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
       body,
       lastEventId: position,
       onOpen(response) {
+        if (current !== stream) {
+          // Replaced or unmounted while its stop() waited for this answer (see `disconnect`):
+          // stop the generation now that its URL is known, then let it go. Nobody shows the
+          // outcome any more, so a failed DELETE has nowhere to go.
+          cancelStream(current.url, latest.current).catch(() => {})
+          return current.close()
+        }
         location = current.url
         replayThrough = response.headers.get('unbroken-replay-through')
         // Saved at once too: a tab killed without `pagehide` can still re-attach from here.
@@ -95,7 +102,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
       },
       onClose(info: CloseInfo) {
         // A stream that ended has nothing left to re-attach to.
-        if (info.reason !== 'aborted') forget()
+        if (current === stream && info.reason !== 'aborted') forget()
       },
     }
     // The other options are read at use time, so the latest render's headers and callbacks apply.
@@ -124,7 +131,9 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   const disconnect = () => {
     frame.cancel()
     stopListening?.()
-    stream?.close()
+    // A stream whose stop() waits for the server's answer stays open until it comes (`onOpen`):
+    // aborting it would leave its generation running, with nobody knowing where to stop it.
+    if (!stopWhenOpen) stream?.close()
     stream = undefined
   }
 
@@ -155,6 +164,12 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     }
     try {
       await cancelStream(location, latest.current)
+      // Waiting out a backoff, the stream would show `reconnecting` until then: read the rest,
+      // up to the cancelled `done`, now.
+      if (stream === current && seen?.status === 'reconnecting') {
+        disconnect()
+        open(location, 'GET')
+      }
     } catch (error) {
       if (stream !== current) return
       // The user asked to stop: stop showing the stream either way, and say why it may still run.
@@ -220,10 +235,11 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     },
     stop,
     retry() {
-      if (!seen || live()) return
+      // Only a failure is retried: after `done` or a stop, it would start another generation.
+      if (seen?.closeReason !== 'error') return
       const code = seen.error?.code
       // Resume where only the connection failed; send again where the stream itself ended.
-      if (location && code !== 'server-error' && code !== 'resume-failed' && code !== undefined) {
+      if (location && code !== 'server-error' && code !== 'resume-failed') {
         disconnect()
         open(location, 'GET')
       } else if (key !== null) start(key)

@@ -1,7 +1,7 @@
 // Exactly once across drops, reloads and auth refresh: the text equals the source, with no gap and
 // no repeat, and a re-attach is a GET from the saved position, never a second POST.
 import { act, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { expectedText, type LLMServer, startLLMServer } from '../test/llm-server'
 import { renderHookCounted } from '../test/render'
 import { type LLMStreamOptions, useLLMStream } from './index'
@@ -126,6 +126,58 @@ it('stays idle on a mount with an id and nothing saved', async () => {
   await new Promise((resolve) => setTimeout(resolve, 50))
   expect(latest.current.status).toBe('idle')
   expect(server.requests).toEqual([])
+})
+
+it('keeps two hooks with different ids apart across a reload', async () => {
+  const twoChats = () =>
+    renderHookCounted(() => [
+      useLLMStream({ api: server.api, id: 'left' }),
+      useLLMStream({ api: server.api, id: 'right' }),
+    ])
+  const texts = (chats: { text: string }[]) => chats.map(({ text }) => text)
+  const first = twoChats()
+  act(() => {
+    first.latest.current[0]?.send({ tokens: 12, holdAfter: 4 })
+    first.latest.current[1]?.send({ tokens: 6, holdAfter: 2 })
+  })
+  await waitFor(() =>
+    expect(texts(first.latest.current)).toEqual([expectedText(4), expectedText(2)]),
+  )
+  reload(first.unmount)
+  const second = twoChats()
+  await waitFor(() => expect(methods()).toEqual(['POST', 'POST', 'GET', 'GET']))
+  server.release()
+  await waitFor(() =>
+    expect(second.latest.current.map(({ status }) => status)).toEqual(['done', 'done']),
+  )
+  expect(texts(second.latest.current)).toEqual([expectedText(12), expectedText(6)])
+})
+
+it.each([
+  [
+    'disabled (reading it throws, as with blocked site data)',
+    () =>
+      vi.spyOn(window, 'sessionStorage', 'get').mockImplementation(() => {
+        throw new DOMException('The operation is insecure.', 'SecurityError')
+      }),
+  ],
+  [
+    'full (every write throws, as in Safari private mode)',
+    () =>
+      vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+      }),
+  ],
+])('streams on, without persistence, when sessionStorage is %s', async (_, breakStorage) => {
+  breakStorage()
+  const { latest, unmount } = chat({ id: 'no-storage' })
+  act(() => latest.current.send({ tokens: 8, holdAfter: 4 }))
+  await waitFor(() => expect(latest.current.text).toBe(expectedText(4)))
+  dispatchEvent(new Event('pagehide'))
+  server.release()
+  await waitFor(() => expect(latest.current.status).toBe('done'))
+  expect(latest.current.text).toBe(expectedText(8))
+  unmount()
 })
 
 it('refreshes an expired token through onAuthRequired and resumes with the new one', async () => {

@@ -10,7 +10,7 @@ import {
   createResumableStreams,
   type ProducerStream,
 } from '@unbroken/server'
-import { listen } from '@unbroken/test-kit'
+import { createFaultProxy, listen } from '@unbroken/test-kit'
 
 /** What a test POSTs: the producer writes `tokens` deltas, `pauseMs` apart. */
 export interface ProduceRequest {
@@ -159,5 +159,21 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
       await streams.close()
       await listening.close()
     },
+  }
+}
+
+/**
+ * A fault proxy in front of `server` that holds back the answer to the first request (the server
+ * has started the stream; the page has not heard of it) until `release()`, as a slow network does.
+ */
+export async function holdFirstAnswer(server: LLMServer) {
+  const proxy = await createFaultProxy({
+    targetPort: Number(new URL(server.origin).port),
+    plan: ({ index }) => (index === 0 ? { stallAt: 0 } : {}),
+  })
+  return {
+    api: `${proxy.origin}/streams`,
+    release: () => proxy.connections[0]?.release(),
+    close: proxy.close,
   }
 }
