@@ -108,6 +108,12 @@ describe('POST /v1/streams', () => {
     })
   })
 
+  it('refuses a body over 8 MiB with 413 request-too-large', async () => {
+    const response = await postStream(proxy, chat('x'.repeat(9 * 1024 * 1024)))
+    expect(response.status).toBe(413)
+    expect(await response.json()).toMatchObject({ code: 'request-too-large', retryable: false })
+  })
+
   it('refuses an unknown fault with 400, before starting anything', async () => {
     const response = await postStream(proxy, chat('x'), { 'x-unbroken-fault': 'explode-after=3' })
     expect(response.status).toBe(400)
@@ -217,5 +223,47 @@ describe('other routes', () => {
     ]) {
       expect(text).toContain(`unbroken_proxy_${name}`)
     }
+  })
+})
+
+describe('CORS (--cors-origin)', () => {
+  let cors: TestProxy
+  const origin = 'https://app.example.com'
+  beforeAll(async () => {
+    cors = await startTestProxy(['--cors-origin', origin])
+  })
+  afterAll(() => cors.shutdown())
+
+  it('answers the stream preflight, allowing Last-Event-ID and Idempotency-Key', async () => {
+    const response = await directFetch(`${cors.url}/v1/streams`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    })
+    expect(response.status).toBe(204)
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin)
+    const allowed = response.headers.get('access-control-allow-headers')?.toLowerCase()
+    expect(allowed).toContain('last-event-id')
+    expect(allowed).toContain('idempotency-key')
+  })
+
+  it('exposes Content-Location on a stream, so a browser client can resume', async () => {
+    const response = await postStream(cors, chat('hi', { maxTokens: 2 }), { origin })
+    expect(response.headers.get('access-control-expose-headers')).toContain('Content-Location')
+    await readSse(response).rest()
+  })
+
+  it('answers the token preflight, allowing Authorization', async () => {
+    const response = await directFetch(`${cors.url}/v1/auth/token`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
+    })
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(
+      'authorization',
+    )
   })
 })

@@ -1,12 +1,20 @@
 // The HTTP surface: which route does what. Stream endpoints hand over to the resumable-stream
 // registry (`@unbroken/server`) once the request is validated; everything else is answered here.
-import { type ErrorPayload, type ResumableStreams, UnbrokenServerError } from '@unbroken/server'
-import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import type { HttpBindings } from '@hono/node-server'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import {
+  type ErrorPayload,
+  type Producer,
+  type ResumableStreams,
+  UnbrokenServerError,
+} from '@unbroken/server'
+import { type Context, Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { z } from 'zod'
 import { createAnonymousSubject, type TokenAuth } from './auth'
+import { parseJson, readBody } from './body'
 import { ProxyError, STATUS } from './errors'
+import { addAnthropicRoutes } from './formats/anthropic-routes'
 import { nativeFormat } from './formats/native'
 import type { Logger } from './logger'
 import type { ProxyMetrics } from './metrics'
@@ -17,9 +25,6 @@ import type { Upstream } from './upstreams/upstream'
 
 /** Where stream URLs live: `POST` here, then `GET`/`DELETE` `${STREAMS_PATH}/<id>`. */
 export const STREAMS_PATH = '/v1/streams'
-
-// Long conversations with code run to a few MB; anything larger is a mistake or an attack.
-const MAX_BODY_BYTES = 8 * 1024 * 1024
 
 /** What the routes need; built once by `startProxy`. */
 export interface AppDeps {
@@ -33,6 +38,8 @@ export interface AppDeps {
   readonly metrics: ProxyMetrics
   readonly logger: Logger
   readonly lifecycle: Lifecycle
+  /** Answer streams with a Web `Response` body (for the demo's network controls) instead of the Node path. */
+  readonly webResponses: boolean
 }
 
 /** Whether this instance takes new work. */
@@ -53,9 +60,41 @@ const tokenBody = z
   })
   .strict()
 
-export function createApp(deps: AppDeps): Hono {
+/** The proxy's routes; they run on @hono/node-server, which gives them the Node request. */
+export type ProxyApp = Hono<{ Bindings: HttpBindings }>
+
+/** A request of the proxy's routes. */
+export type ProxyContext = Context<{ Bindings: HttpBindings }>
+
+/** What every stream endpoint does before and after its own parsing, whatever its format. */
+export interface StreamRouteContext {
+  /** Refuses new work while draining, authenticates, reads the simulated faults. */
+  admit(c: ProxyContext): Promise<{ subject: string | undefined; faults: Faults | undefined }>
+  /** Hands the stream of `producer` to the registry, which answers with its events. */
+  toRegistry(c: ProxyContext, producer?: Producer): Promise<Response>
+}
+
+export function createApp(deps: AppDeps): ProxyApp {
   const { streams, producers, logger } = deps
-  const app = new Hono()
+  const app: ProxyApp = new Hono()
+
+  // Stream responses take the registry's Node path straight onto the socket (one write per tick,
+  // no Web stream in between): measured cheaper per token than `streams.fetch` behind
+  // @hono/node-server (decisions.md). So the proxy runs on @hono/node-server only. The demo's
+  // network controls pace and cut a Web response body, so with them on streams use that path.
+  const toRegistry = async (c: ProxyContext, producer?: Producer) => {
+    if (deps.webResponses) return streams.fetch(c.req.raw, producer)
+    await streams.handle(c.env.incoming, c.env.outgoing, producer)
+    return RESPONSE_ALREADY_SENT
+  }
+
+  const admit = async (c: ProxyContext) => {
+    if (deps.lifecycle.draining) throw shuttingDown()
+    const subject = deps.auth
+      ? (await deps.auth.authenticate(c.env.incoming, c.req.header('authorization'))).subject
+      : undefined
+    return { subject, faults: readFaults(c.req.header(FAULT_HEADER), deps.upstream) }
+  }
 
   if (deps.corsOrigin) {
     // The stream routes answer CORS themselves (the registry exposes Content-Location and allows
@@ -66,19 +105,15 @@ export function createApp(deps: AppDeps): Hono {
     )
   }
 
-  app.post(
-    STREAMS_PATH,
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => tooLarge() }),
-    async (c) => {
-      if (deps.lifecycle.draining) throw shuttingDown()
-      const subject = deps.auth ? (await deps.auth.authenticate(c.req.raw)).subject : undefined
-      const faults = readFaults(c.req.header(FAULT_HEADER), deps.upstream)
-      const body = parseNativeRequest(await readJson(c.req.raw))
-      const request = { ...body, model: body.model ?? deps.upstream.defaultModel }
-      const producer = producers.create({ request, format: nativeFormat, subject, faults })
-      return streams.fetch(c.req.raw, producer)
-    },
-  )
+  app.post(STREAMS_PATH, async (c) => {
+    const { subject, faults } = await admit(c)
+    const body = parseNativeRequest(parseJson(await readBody(c.env.incoming)))
+    const request = { ...body, model: body.model ?? deps.upstream.defaultModel }
+    const producer = producers.create({ request, format: nativeFormat, subject, faults })
+    return toRegistry(c, producer)
+  })
+
+  addAnthropicRoutes(app, { admit, toRegistry, producers, logger })
 
   app.on(['GET', 'DELETE', 'OPTIONS'], [STREAMS_PATH, `${STREAMS_PATH}/:id`], (c) => {
     const id = c.req.param('id')
@@ -92,7 +127,7 @@ export function createApp(deps: AppDeps): Hono {
     if (id !== undefined && c.req.method === 'DELETE') {
       logger.info({ streamId: id }, 'stream cancel requested')
     }
-    return streams.fetch(c.req.raw)
+    return toRegistry(c)
   })
 
   app.post('/v1/auth/token', async (c) => {
@@ -109,7 +144,7 @@ export function createApp(deps: AppDeps): Hono {
         'Minting tokens needs `Authorization: Bearer <token mint key>`.',
       )
     }
-    const text = await c.req.text()
+    const text = await readBody(c.env.incoming)
     const parsed = tokenBody.safeParse(text.trim() === '' ? {} : parseJson(text))
     if (!parsed.success) throw new ProxyError('invalid-request', describeIssues(parsed.error))
     const { subject = createAnonymousSubject(), ttlSeconds } = parsed.data
@@ -189,22 +224,6 @@ function readFaults(header: string | undefined, upstream: Upstream): Faults | un
     )
   }
   return parseFaults(header)
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  return parseJson(await request.text())
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    throw new ProxyError('invalid-request', `The body is not JSON: ${(error as Error).message}`)
-  }
-}
-
-function tooLarge(): never {
-  throw new ProxyError('request-too-large', `The body is larger than ${MAX_BODY_BYTES} bytes.`)
 }
 
 function shuttingDown(): UnbrokenServerError {

@@ -27,10 +27,10 @@ export interface TokenAuth {
    */
   verify(authorization: string | undefined): Promise<TokenClaims>
   /**
-   * `verify` of a request's `Authorization` header, done once per request: the route and the
-   * registry's `principal` and `expiresAt` hooks all ask.
+   * `verify` of a request's `Authorization` header, done once per request (`request` is the key:
+   * the route and the registry's `principal` and `expiresAt` hooks all ask about the same one).
    */
-  authenticate(request: Request): Promise<TokenClaims>
+  authenticate(request: object, authorization: string | undefined): Promise<TokenClaims>
   /** The longest lifetime a token gets. */
   readonly ttlMs: number
 }
@@ -39,7 +39,7 @@ const ALGORITHM = 'HS256'
 const ISSUER = 'unbroken-proxy'
 
 export function createTokenAuth(secret: string, ttlMs: number): TokenAuth {
-  const verified = new WeakMap<Request, Promise<TokenClaims>>()
+  const verified = new WeakMap<object, Promise<TokenClaims>>()
   const auth: TokenAuth = {
     ttlMs,
     async issue(subject, requestedMs = ttlMs) {
@@ -67,10 +67,10 @@ export function createTokenAuth(secret: string, ttlMs: number): TokenAuth {
         throw unauthenticated('The token is not valid here.')
       }
     },
-    authenticate(request) {
+    authenticate(request, authorization) {
       let claims = verified.get(request)
       if (!claims) {
-        claims = auth.verify(request.headers.get('authorization') ?? undefined)
+        claims = auth.verify(authorization)
         verified.set(request, claims)
       }
       return claims

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { ProxyError } from './errors'
 import { generate } from './generation'
@@ -6,7 +7,10 @@ import type { Upstream, UpstreamChunk } from './upstreams/upstream'
 const request = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] }
 const limits = { idleTimeoutMs: 10_000, maxDurationMs: 60_000 }
 
-/** An upstream that plays `script`: chunks, waits (ms), or silence until aborted. */
+/**
+ * An upstream that plays `script`: chunks, pauses (ms) or silence, and stops the moment it is
+ * aborted, as a real upstream request does.
+ */
 function scripted(
   script: Array<UpstreamChunk | number | 'silence'>,
 ): Upstream & { aborted: () => boolean } {
@@ -18,13 +22,8 @@ function scripted(
     async *stream(_, { signal }) {
       signal.addEventListener('abort', () => (aborted = true))
       for (const step of script) {
-        if (step === 'silence')
-          await new Promise((_, reject) =>
-            signal.addEventListener('abort', () =>
-              reject(new DOMException('aborted', 'AbortError')),
-            ),
-          )
-        else if (typeof step === 'number') await new Promise((resolve) => setTimeout(resolve, step))
+        if (step === 'silence') await sleep(2 ** 31 - 1, undefined, { signal })
+        else if (typeof step === 'number') await sleep(step, undefined, { signal })
         else yield step
       }
     },

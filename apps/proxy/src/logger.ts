@@ -10,7 +10,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   return pino(
     {
       level,
-      base: { service: 'unbroken-proxy' },
+      base: { service: 'unbroken-proxy', pid: process.pid },
       // Keys that could carry credentials never reach a log line, whoever logs them.
       redact: {
         paths: ['*.authorization', '*.token', '*.apiKey', '*.upstreamKey', '*.tokenSecret'],

@@ -13,9 +13,9 @@ import {
   type TestProxy,
   textOf,
 } from './test-proxy'
-import { MOCK_BASE_URLS } from './upstreams/fixtures/fixture'
-import { pacedHandler } from './upstreams/fixtures/mock'
-import { openaiStream } from './upstreams/fixtures/openai'
+import { MOCK_BASE_URLS, type UpstreamFixture } from './upstreams/fixtures/fixture'
+import { fixtureHandler, pacedHandler } from './upstreams/fixtures/mock'
+import { openaiFixtures, openaiStream } from './upstreams/fixtures/openai'
 import { composeAnswer, createRandom, tokenize } from './upstreams/simulated-text'
 
 const server = setupServer()
@@ -160,6 +160,26 @@ describe('a client that stops reading', () => {
       }),
     )
     expect(textOf(await readSse(body).rest())).toBe(big.join(''))
+  })
+})
+
+describe('usage', () => {
+  it('estimates usage, and marks it so, when the upstream reports none', async () => {
+    const fixture = openaiFixtures.find((f) => f.name === 'a server that ignores include_usage')
+    server.use(fixtureHandler(fixture as UpstreamFixture))
+    const response = await postStream(proxy, chat('How many tokens?'))
+    const events = await readSse(response).rest()
+    expect(events.slice(-2).map((event) => event.event)).toEqual(['usage', 'done'])
+    expect(JSON.parse(events.at(-2)?.data as string)).toEqual({
+      inputTokens: expect.any(Number),
+      outputTokens: 4,
+      estimated: true,
+    })
+    await waitFor(() => recordOf(idOf(response)), { what: 'the accounting record' })
+    expect(recordOf(idOf(response))).toMatchObject({
+      status: 'complete',
+      usage: { estimated: true },
+    })
   })
 })
 

@@ -2,7 +2,6 @@
 // down gracefully. Everything the routes use is created here, once.
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as delay } from 'node:timers/promises'
 import { serve } from '@hono/node-server'
 import { createRedisEventLog } from '@unbroken/redis'
 import {
@@ -10,11 +9,10 @@ import {
   createMemoryEventLog,
   createResumableStreams,
   type EventLog,
-  type StreamRequest,
 } from '@unbroken/server'
 import type { DestinationStream } from 'pino'
 import { createApp, STREAMS_PATH } from './app'
-import { createTokenAuth, type TokenAuth } from './auth'
+import { createTokenAuth } from './auth'
 import type { Config } from './config'
 import { createDemoApp } from './demo/app'
 import { createDemoNetwork } from './demo/network'
@@ -42,6 +40,9 @@ export interface RunningProxy {
 
 // The writer's default lead before a token expires, shortened for tokens that live only seconds.
 const AUTH_LEAD_MS = 5000
+// Clients told to reconnect during a drain spread over this much time, so they do not all come back
+// at once.
+const DRAIN_JITTER_MS = 2000
 // The log's own age limit must never cut a stream before `--max-duration` does.
 const LOG_AGE_MARGIN_MS = 60_000
 
@@ -59,19 +60,16 @@ export async function startProxy(
     authLeadMs: Math.min(AUTH_LEAD_MS, Math.floor(config.tokenTtl / 4)),
   })
   const auth = config.tokenSecret ? createTokenAuth(config.tokenSecret, config.tokenTtl) : undefined
-  // Stream requests reach the registry through `streams.fetch`, so `raw` is the Web Request whose
-  // token the route already verified.
-  const claimsOf = (tokens: TokenAuth, request: StreamRequest) =>
-    request.raw instanceof Request
-      ? tokens.authenticate(request.raw)
-      : tokens.verify(request.header('authorization'))
   const streams = createResumableStreams({
     log,
     hub,
     basePath: STREAMS_PATH,
     ...(auth && {
-      principal: async (request) => (await claimsOf(auth, request)).subject,
-      expiresAt: async (request) => (await claimsOf(auth, request)).expiresAt,
+      // The route verified the same request (`raw`) already: these reuse its claims.
+      principal: async (request) =>
+        (await auth.authenticate(request.raw, request.header('authorization'))).subject,
+      expiresAt: async (request) =>
+        (await auth.authenticate(request.raw, request.header('authorization'))).expiresAt,
     }),
     maxConcurrentStreams: config.maxStreams,
     allowOrigin: config.corsOrigin,
@@ -84,6 +82,7 @@ export async function startProxy(
     limits: { idleTimeoutMs: config.upstreamIdleTimeout, maxDurationMs: config.maxDuration },
     metrics,
     logger,
+    keepaliveMs: config.keepalive,
   })
   let draining = false
   const app = createApp({
@@ -95,6 +94,7 @@ export async function startProxy(
     corsOrigin: config.corsOrigin,
     metrics,
     logger,
+    webResponses: config.demoControls,
     lifecycle: {
       get draining() {
         return draining
@@ -147,20 +147,18 @@ export async function startProxy(
   const stop = async () => {
     draining = true
     logger.info({ running: producers.running, graceMs: config.shutdownGrace }, 'draining')
-    const grace = new AbortController()
-    await Promise.race([
-      producers.settled(),
-      delay(config.shutdownGrace, undefined, { signal: grace.signal }).catch(() => {}),
-    ])
-    grace.abort()
-    const unfinished = producers.running
-    // Ends what is still running with `shutting-down`, then tells connected clients to retry.
-    await streams.close()
-    await hub.closeAll({ reason: 'shutdown', deadlineMs: 5000 })
+    // Agreement A7: new streams get 503, connected clients are told to reconnect (elsewhere, with
+    // Redis; here again, with the memory log, which still serves them), running generations
+    // finish into the log until the grace ends, and what remains ends with `producer-lost`.
+    await streams.drain({ deadlineMs: config.shutdownGrace, retryJitterMs: DRAIN_JITTER_MS })
+    // The registry is idle once every terminal event is logged; each producer still writes its
+    // accounting record after that, and "proxy stopped" must come after the last record.
+    await producers.settled()
+    await hub.closeAll({ reason: 'shutdown', deadlineMs: DRAIN_JITTER_MS })
     network?.close()
     server.close()
     await log.close()
-    logger.info({ unfinished }, 'proxy stopped')
+    logger.info('proxy stopped')
   }
   return {
     url,

@@ -1,0 +1,92 @@
+// Two proxy instances sharing a real redis-server (REDIS_URL): a stream started on one is resumed
+// and cancelled on the other, and a SIGTERM on the producing one loses no token.
+import { createEventStream } from '@unbroken/client'
+import { readSse, type SseEvent, startRedisServer } from '@unbroken/test-kit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  chat,
+  directFetch,
+  lastIdOf,
+  postStream,
+  startTestProxy,
+  type TestProxy,
+  textOf,
+} from './test-proxy'
+import { composeAnswer, createRandom, seedOf, tokenize } from './upstreams/simulated-text'
+
+const redis = await startRedisServer()
+afterAll(() => redis?.stop())
+
+// About 300 tokens at 100/s: three seconds of generation to resume, cancel or drain in.
+const request = { messages: [{ role: 'user' as const, content: 'A long answer please' }], seed: 7 }
+const answer = tokenize(composeAnswer(createRandom(seedOf(request)), request.messages)).join('')
+
+describe.runIf(redis)('with REDIS_URL, across two instances', () => {
+  let a: TestProxy
+  let b: TestProxy
+  beforeAll(async () => {
+    const flags = ['--redis-url', redis?.url as string, '--sim-rate', '100']
+    a = await startTestProxy([...flags, '--shutdown-grace', '20s'])
+    b = await startTestProxy(flags)
+  })
+  afterAll(async () => {
+    await Promise.all([a.shutdown(), b.shutdown()])
+  })
+
+  it('starts on one instance, resumes on the other with no gap and no duplicate', async () => {
+    expect(a.logs[0]).toMatchObject({ msg: 'proxy listening', log: 'redis' })
+    const started = await postStream(a, JSON.stringify(request))
+    const reader = readSse(started)
+    const first = await reader.take(3)
+    await reader.cancel()
+    const resumed = await directFetch(`${b.url}${started.headers.get('content-location')}`, {
+      headers: { 'last-event-id': lastIdOf(first) },
+    })
+    const rest = await readSse(resumed).rest()
+    expect(textOf([...first, ...rest])).toBe(answer)
+    expect(rest.at(-1)?.event).toBe('done')
+  })
+
+  it('cancels from the other instance: the producer stops and the stream ends cancelled', async () => {
+    const started = await postStream(a, chat('stall'), { 'x-unbroken-fault': 'stall-after=3' })
+    const location = started.headers.get('content-location')
+    const reading = readSse(started).rest()
+    const cancel = await directFetch(`${b.url}${location}`, { method: 'DELETE' })
+    expect(cancel.status).toBe(204)
+    const events = await reading
+    expect(JSON.parse(events.at(-1)?.data as string)).toEqual({ reason: 'cancelled' })
+  })
+
+  it('loses no token when the producing instance is stopped: the client resumes on the other', async () => {
+    // A load balancer: once A drains, every request goes to B.
+    let target = a.url
+    const balanced: typeof fetch = (input, init) =>
+      directFetch(String(input).replace(a.url, target), init)
+    const stream = createEventStream(`${a.url}/v1/streams`, {
+      fetch: balanced,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      shouldRetry: ({ retry }) => (retry ? 10 : false),
+    })
+    const events: SseEvent[] = []
+    let stopped: Promise<void> | undefined
+    for await (const { type, data } of stream) {
+      events.push({ event: type, data })
+      if (events.length === 5) {
+        target = b.url
+        stopped = a.shutdown()
+      }
+    }
+    expect(textOf(events)).toBe(answer)
+    expect(stream.getSnapshot()).toMatchObject({ closeReason: 'done', reconnects: 1 })
+    // The client can read `done` (through B) before A's producer has logged its record; a finished
+    // shutdown has settled every producer. Pick this stream's record: A also holds earlier tests'.
+    await stopped
+    const { streamId } = JSON.parse(events[0]?.data as string)
+    expect(a.records().find((record) => record.streamId === streamId)).toMatchObject({
+      status: 'complete',
+      end: 'finished',
+    })
+  })
+})

@@ -1,0 +1,268 @@
+// The proxy (apps/proxy, native endpoint) against the physical limit of any proxy: a `node:http`
+// pass-through that pipes the request and the response. Both sit in front of one simulated
+// upstream that stamps its write time into every token; the same streams also go to the upstream
+// directly. Each server is its own process (its CPU and RSS are read from /proc); the clients run
+// here. Rounds interleave the three paths, so machine noise drifts over all alike.
+import { type Child, startChild } from '@unbroken/test-kit'
+import {
+  fmt,
+  interleave,
+  ROUNDS,
+  ratio,
+  type Stat,
+  show,
+  stat,
+  type Target,
+  table,
+  targets,
+} from '../harness'
+import { type Path, readStream, type StreamResult } from '../proxy/clients'
+import { cpuUs, rssBytes } from '../proxy/process-stats'
+
+const PATHS = ['direct', 'passthrough', 'ours'] as const
+type PathName = (typeof PATHS)[number]
+
+/** A workload: concurrent streams, tokens each, pace (0: as fast as backpressure allows). */
+interface Scenario {
+  readonly name: string
+  readonly streams: number
+  readonly tokens: number
+  readonly perSecond: number
+  readonly rounds: number
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { name: '1 stream, max rate', streams: 1, tokens: 20_000, perSecond: 0, rounds: ROUNDS },
+  { name: '100 streams × 50 tok/s', streams: 100, tokens: 200, perSecond: 50, rounds: ROUNDS },
+  // Fewer rounds: each takes several seconds per path, and the point is that nothing is lost.
+  {
+    name: '1,000 streams × 10 tok/s',
+    streams: 1000,
+    tokens: 50,
+    perSecond: 10,
+    rounds: Math.min(ROUNDS, 3),
+  },
+]
+
+/** One path's figures in one round. */
+interface Sample {
+  readonly ttftP50: number
+  readonly ttftP99: number
+  readonly tokenP50: number
+  readonly tokenP99: number
+  readonly tokensPerSecond: number
+  /** The proxy process's CPU per token delivered, in µs (none for the direct path). */
+  readonly cpuPerToken: number
+  /** The proxy process's RSS growth per open stream, in bytes, sampled mid-run. */
+  readonly rssPerStream: number
+  /** Tokens that did not arrive, or arrived out of order or twice. */
+  readonly lost: number
+  /** Streams that did not end with their end marker. */
+  readonly incomplete: number
+}
+
+const percentile = (sorted: readonly number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+
+async function measure(path: Path, server: Child | undefined, scenario: Scenario): Promise<Sample> {
+  const pid = server?.announced.pid as number | undefined
+  const rssBefore = pid === undefined ? Number.NaN : rssBytes(pid)
+  const cpuBefore = pid === undefined ? 0 : cpuUs(pid)
+  const started = performance.now()
+  let rssMid = Number.NaN
+  // Halfway through, every stream is open and streaming: what it costs to hold them.
+  const midway = setTimeout(
+    () => {
+      if (pid !== undefined) rssMid = rssBytes(pid)
+    },
+    scenario.perSecond > 0 ? (scenario.tokens / scenario.perSecond) * 500 : 0,
+  )
+  const results: StreamResult[] = await Promise.all(
+    Array.from({ length: scenario.streams }, () =>
+      readStream(path, scenario.tokens, scenario.perSecond),
+    ),
+  )
+  clearTimeout(midway)
+  const seconds = (performance.now() - started) / 1000
+  const cpu = pid === undefined ? Number.NaN : cpuUs(pid) - cpuBefore
+  const tokens = results.reduce((sum, r) => sum + r.tokens, 0)
+  const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b)
+  const ttfts = results.map((r) => r.ttftMs).sort((a, b) => a - b)
+  return {
+    ttftP50: percentile(ttfts, 0.5),
+    ttftP99: percentile(ttfts, 0.99),
+    tokenP50: percentile(latencies, 0.5),
+    tokenP99: percentile(latencies, 0.99),
+    tokensPerSecond: tokens / seconds,
+    cpuPerToken: cpu / tokens,
+    rssPerStream: (rssMid - rssBefore) / scenario.streams,
+    lost:
+      scenario.streams * scenario.tokens -
+      tokens +
+      results.reduce((sum, r) => sum + r.misordered, 0),
+    incomplete: results.filter((r) => !r.complete).length,
+  }
+}
+
+export default async function proxySuite(): Promise<Target[]> {
+  const upstream = await startChild('bench/proxy/upstream.ts', {})
+  const passthrough = await startChild('bench/proxy/passthrough.ts', {
+    UPSTREAM_PORT: String(upstream.port),
+  })
+  // The proxy as users run it: its own command, the memory log, info logs (a line per stream).
+  const ours = await startChild('apps/proxy/src/main.ts', {
+    PORT: '0',
+    UNBROKEN_UPSTREAM: 'openai',
+    UNBROKEN_UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/v1`,
+    UNBROKEN_MAX_STREAMS: '2000',
+    UNBROKEN_LOG_LEVEL: 'info',
+  })
+  const servers: Record<PathName, { path: Path; child: Child | undefined }> = {
+    direct: { path: { port: upstream.port, shape: 'openai' }, child: undefined },
+    passthrough: { path: { port: passthrough.port, shape: 'openai' }, child: passthrough },
+    ours: { path: { port: ours.port, shape: 'native' }, child: ours },
+  }
+  const figures = new Map<string, Map<PathName, Sample[]>>()
+  try {
+    for (const scenario of SCENARIOS) {
+      const samples = new Map<PathName, Sample[]>(PATHS.map((p) => [p, []]))
+      await interleave({
+        contenders: PATHS,
+        rounds: scenario.rounds,
+        label: scenario.name,
+        measure: async (name, round) => {
+          const { path, child } = servers[name]
+          // The warm-up round is a tenth of the work: enough for the JIT and the sockets.
+          const work =
+            round < 0 ? { ...scenario, tokens: Math.ceil(scenario.tokens / 10) } : scenario
+          const sample = await measure(path, child, work)
+          if (round >= 0) samples.get(name)?.push(sample)
+          return sample.tokensPerSecond
+        },
+      })
+      figures.set(scenario.name, samples)
+    }
+  } finally {
+    await Promise.all([ours.stop(), passthrough.stop(), upstream.stop()])
+  }
+  return report(figures)
+}
+
+function report(figures: Map<string, Map<PathName, Sample[]>>): Target[] {
+  const of = (scenario: string, path: PathName, pick: (s: Sample) => number) =>
+    (figures.get(scenario)?.get(path) ?? []).map(pick)
+  /** Per round: path's figure minus the pass-through's, in ms (what our proxy adds beyond the limit). */
+  const beyond = (scenario: string, pick: (s: Sample) => number) =>
+    stat(
+      of(scenario, 'ours', pick).map(
+        (v, i) => v - (of(scenario, 'passthrough', pick)[i] ?? Number.NaN),
+      ),
+    )
+  const added = (scenario: string, path: PathName, pick: (s: Sample) => number) =>
+    stat(
+      of(scenario, path, pick).map((v, i) => v - (of(scenario, 'direct', pick)[i] ?? Number.NaN)),
+    )
+  const ms = (value: Stat, digits = 2) =>
+    Number.isNaN(value.median)
+      ? ''
+      : `${fmt(value.median, digits)} (${fmt(value.low, digits)}–${fmt(value.high, digits)})`
+
+  console.log(
+    `\n  Medians of ${ROUNDS} interleaved rounds (lowest–highest; the 1,000-stream scenario takes fewer). Latency is upstream write → client read; "added" subtracts the direct path of the same round.\n`,
+  )
+  for (const [scenario] of figures) {
+    console.log(`  ${scenario}`)
+    table(
+      PATHS.map((path) => ({
+        path,
+        'TTFT p50 ms': ms(stat(of(scenario, path, (s) => s.ttftP50))),
+        'TTFT p99 ms': ms(stat(of(scenario, path, (s) => s.ttftP99))),
+        'added TTFT p50 ms': path === 'direct' ? '' : ms(added(scenario, path, (s) => s.ttftP50)),
+        'token p50 ms': ms(stat(of(scenario, path, (s) => s.tokenP50)), 3),
+        'token p99 ms': ms(stat(of(scenario, path, (s) => s.tokenP99)), 3),
+        'tokens/s': fmt(stat(of(scenario, path, (s) => s.tokensPerSecond)).median),
+        'CPU µs/token':
+          path === 'direct' ? '' : ms(stat(of(scenario, path, (s) => s.cpuPerToken)), 1),
+        'RSS KB/stream':
+          path === 'direct' ? '' : ms(stat(of(scenario, path, (s) => s.rssPerStream / 1024)), 1),
+        lost: fmt(Math.max(...of(scenario, path, (s) => s.lost))),
+        incomplete: fmt(Math.max(...of(scenario, path, (s) => s.incomplete))),
+      })),
+    )
+    console.log('')
+  }
+
+  const [maxRate, paced, thousand] = SCENARIOS.map((s) => s.name) as [string, string, string]
+  const list: Target[] = [
+    {
+      name: `added TTFT p50 beyond the pass-through, ${paced}`,
+      value: beyond(paced, (s) => s.ttftP50),
+      atMost: 1,
+      unit: ' ms',
+    },
+    {
+      name: `added TTFT p99 beyond the pass-through, ${paced}`,
+      value: beyond(paced, (s) => s.ttftP99),
+      atMost: 3,
+      unit: ' ms',
+    },
+    {
+      name: `added per-token p50 beyond the pass-through, ${paced}`,
+      value: beyond(paced, (s) => s.tokenP50),
+      atMost: 0.3,
+      unit: ' ms',
+    },
+    {
+      name: `added per-token p99 beyond the pass-through, ${paced}`,
+      value: beyond(paced, (s) => s.tokenP99),
+      atMost: 2,
+      unit: ' ms',
+    },
+    {
+      name: `added per-token p50 beyond the pass-through, ${maxRate}`,
+      value: beyond(maxRate, (s) => s.tokenP50),
+      atMost: 0.3,
+      unit: ' ms',
+    },
+    {
+      name: `CPU per token vs the pass-through, ${paced}`,
+      value: ratio(
+        of(paced, 'ours', (s) => s.cpuPerToken),
+        of(paced, 'passthrough', (s) => s.cpuPerToken),
+      ),
+      atMost: 2,
+    },
+    {
+      name: `CPU per token vs the pass-through, ${maxRate}`,
+      value: ratio(
+        of(maxRate, 'ours', (s) => s.cpuPerToken),
+        of(maxRate, 'passthrough', (s) => s.cpuPerToken),
+      ),
+      atMost: 2,
+    },
+    {
+      name: `tokens/s vs the pass-through, ${maxRate}`,
+      value: ratio(
+        of(maxRate, 'ours', (s) => s.tokensPerSecond),
+        of(maxRate, 'passthrough', (s) => s.tokensPerSecond),
+      ),
+      atLeast: 0.7,
+    },
+    {
+      name: `tokens lost, ${thousand}`,
+      value: stat(of(thousand, 'ours', (s) => s.lost)),
+      atMost: 0,
+      unit: ' tokens',
+    },
+  ]
+  const litellm = added(paced, 'ours', (s) => s.ttftP50)
+  console.log(
+    `  LiteLLM publishes 3.25 ms of added latency per request (docs.litellm.ai/docs/proxy/perf). Our added time to first token over the direct path, ${paced}, p50: ${show(litellm, 2, ' ms')}; per token (which LiteLLM does not publish), p50: ${show(
+      added(paced, 'ours', (s) => s.tokenP50),
+      3,
+      ' ms',
+    )}.`,
+  )
+  targets(list)
+  return list
+}
