@@ -29,6 +29,7 @@ export interface SeenRequest {
   readonly path: string
   readonly lastEventId: string | undefined
   readonly authorization: string | undefined
+  readonly idempotencyKey: string | undefined
 }
 
 export interface LLMServer {
@@ -116,6 +117,7 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
       path: req.url ?? '',
       lastEventId: raw === undefined ? undefined : String(raw),
       authorization: req.headers.authorization,
+      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
     })
     if (!req.url?.startsWith('/streams')) {
       res.writeHead(404, { 'content-type': 'application/json' })
@@ -174,6 +176,12 @@ export async function holdFirstAnswer(server: LLMServer) {
   return {
     api: `${proxy.origin}/streams`,
     release: () => proxy.connections[0]?.release(),
+    /** Cuts the held connection: its request fails with no answer at all. */
+    cut: () => proxy.connections[0]?.cutNow(),
+    /** The held connection is gone on both sides (the page has seen its request fail). */
+    get closed() {
+      return proxy.connections[0]?.closed ?? false
+    },
     close: proxy.close,
   }
 }
