@@ -1,7 +1,7 @@
 // Stop is not disconnect: stop() is the authorised DELETE that ends the generation; unmounting
 // closes the connection and leaves the generation running, unless stopOnUnmount.
 import { act, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { afterEach, beforeEach, expect, it, onTestFinished } from 'vitest'
 import { expectedText, holdFirstAnswer, type LLMServer, startLLMServer } from '../test/llm-server'
 import { renderHookCounted } from '../test/render'
 import { type LLMStreamOptions, useLLMStream } from './index'
@@ -133,4 +133,27 @@ it('stop() while reconnecting ends as stopped without waiting out the backoff', 
   await waitFor(() => expect(latest.current.status).toBe('stopped'))
   expect([...server.stopped.values()]).toEqual(['cancelled'])
   expect(latest.current.text).toBe(expectedText(3))
+})
+
+it('a stream replaced while its stop() waited, whose POST then fails, leaves the new one saved', async () => {
+  const held = await holdFirstAnswer(server)
+  onTestFinished(held.close)
+  const { latest } = chat({ api: held.api, id: 'replaced' })
+  act(() => latest.current.send({ tokens: 10, holdAfter: 3 }))
+  await waitFor(() => expect(server.streams).toHaveLength(1))
+  act(() => {
+    void latest.current.stop()
+    latest.current.send({ tokens: 6, holdAfter: 2 })
+  })
+  await waitFor(() => expect(latest.current.text).toBe(expectedText(2)))
+  // The saved URL goes through the proxy: its path names the stream.
+  const savedPath = () =>
+    new URL(JSON.parse(sessionStorage.getItem('unbroken:replaced') ?? '{}').url ?? 'x:').pathname
+  const secondPath = new URL(server.streams[1] ?? 'x:').pathname
+  expect(savedPath()).toBe(secondPath)
+  held.cut()
+  await waitFor(() => expect(held.closed).toBe(true))
+  // The first stream's failure is handled in the tasks right after its socket closed.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(savedPath()).toBe(secondPath)
 })
