@@ -16,6 +16,7 @@ import { parseJson, readBody } from './body'
 import { ProxyError, STATUS } from './errors'
 import { addAnthropicRoutes } from './formats/anthropic-routes'
 import { nativeFormat } from './formats/native'
+import { addOpenAIRoutes } from './formats/openai-routes'
 import type { Logger } from './logger'
 import type { ProxyMetrics } from './metrics'
 import type { StreamProducers } from './producer'
@@ -114,6 +115,14 @@ export function createApp(deps: AppDeps): ProxyApp {
   })
 
   addAnthropicRoutes(app, { admit, toRegistry, producers, logger })
+  addOpenAIRoutes(app, {
+    admit,
+    toRegistry,
+    producers,
+    logger,
+    upstream: deps.upstream,
+    corsOrigin: deps.corsOrigin,
+  })
 
   app.on(['GET', 'DELETE', 'OPTIONS'], [STREAMS_PATH, `${STREAMS_PATH}/:id`], (c) => {
     const id = c.req.param('id')

@@ -211,3 +211,35 @@ describe('errors and count_tokens', () => {
     expect(await response.json()).toEqual({ input_tokens: 11 })
   })
 })
+
+describe('with --token-secret', () => {
+  let secured: TestProxy
+  beforeAll(async () => {
+    secured = await startTestProxy(['--token-secret', 'a-secret-of-at-least-32-characters!!'])
+  })
+  afterAll(() => secured.shutdown())
+
+  it('refuses a request without a token with 401 authentication_error', async () => {
+    const response = await postMessages(
+      request('Hi', { stream: true }),
+      {},
+      '/v1/messages',
+      secured,
+    )
+    expect(response.status).toBe(401)
+    expect((await response.json()).error.type).toBe('authentication_error')
+  })
+
+  it('streams to a bearer token, as the SDK sends its authToken', async () => {
+    const minted = await directFetch(`${secured.url}/v1/auth/token`, { method: 'POST' })
+    const { token } = await minted.json()
+    const response = await postMessages(
+      request('Hi', { stream: true }),
+      { authorization: `Bearer ${token}` },
+      '/v1/messages',
+      secured,
+    )
+    expect(response.status).toBe(200)
+    expect(names(await readSse(response).rest())).toContain('message_stop')
+  })
+})
