@@ -21,10 +21,10 @@ export default defineConfig({
     { name: 'screenshots', testMatch: 'screenshots.ts' },
   ],
   // The built app served by the proxy, as `pnpm demo` runs it, at the model's usual 40 tokens/s (an
-  // answer outlives a 7 s token's 2 s connection); a short upstream idle timeout lets "Stall
-  // upstream" end within a test.
+  // answer outlives a 7 s token's 2 s connection). "Stall upstream" ends after 15 s instead of 20:
+  // short enough for a test, long enough that Stop lands on a stalled generation on a loaded box.
   webServer: {
-    command: `tsx --conditions=@unbroken/source scripts/serve.ts --port ${port} --upstream-idle-timeout 8s --keepalive 2s`,
+    command: `tsx --conditions=@unbroken/source scripts/serve.ts --port ${port} --upstream-idle-timeout 15s --keepalive 2s`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -40,7 +40,7 @@ test('Drop connection now: the socket is destroyed and the answer resumes at the
   allowCutSockets,
 }) => {
   allowCutSockets()
-  await inFlight(page, 'Slow network')
+  await inFlight(page)
   const request = await ask(page, 'Tell me about dropped connections')
   await midAnswer(page)
   await page.getByRole('button', { name: 'Drop connection now' }).click()
@@ -115,7 +115,7 @@ test('Stall upstream: keepalives hold the connection, then the timeout is shown 
   await page.getByRole('switch', { name: 'Stall upstream' }).check()
   await ask(page, 'Stall, please')
   const alert = page.getByRole('alert')
-  await expect(alert).toContainText('upstream-timeout', { timeout: 30_000 })
+  await expect(alert).toContainText('upstream-timeout', { timeout: 40_000 })
   await expect(alert).toContainText('The model went silent. Regenerate to ask again.')
   await page.getByRole('switch', { name: 'Stall upstream' }).uncheck()
   const [connection] = await timeline(page)
@@ -136,9 +136,6 @@ test('Long prefill: the answer shows Thinking until the first token', async ({ p
 
 test('Stop ends the generation at the proxy', async ({ page, baseURL }) => {
   const cancelled = await metric(baseURL as string, 'streams_total', 'end="cancelled"')
-  // A stalled model keeps the generation running mid-answer until Stop (without Stop, the
-  // upstream timeout would end it as `failed`, not `cancelled`).
-  await inFlight(page, 'Stall upstream')
   await ask(page, 'A long answer I will stop')
   await midAnswer(page)
   await page.getByRole('button', { name: 'Stop' }).click()
@@ -157,7 +154,7 @@ test('a reload mid-answer re-attaches without a second POST and shows every toke
   page.on('request', (request) => {
     if (request.method() === 'POST' && request.url().endsWith('/v1/streams')) posts += 1
   })
-  await inFlight(page, 'Slow network')
+  await inFlight(page)
   const request = await ask(page, 'Reload me halfway')
   await midAnswer(page)
   await page.reload()

@@ -73,12 +73,12 @@ export async function finishedAnswer(page: Page): Promise<string> {
 }
 
 /**
- * Turns on a network-panel switch that keeps the next answer in flight (Slow network: the page
- * lags the proxy; Stall upstream: the model goes silent mid-answer), so that a test can act
- * mid-answer however loaded the machine: a fast answer may otherwise end before the click lands.
+ * Turns on Slow network, which keeps the answer in flight at the page (it lags the proxy), so that
+ * a test can act mid-answer however loaded the machine: a fast answer may otherwise end before the
+ * click lands.
  */
-export async function inFlight(page: Page, control: 'Slow network' | 'Stall upstream') {
-  await page.getByRole('switch', { name: control }).check()
+export async function inFlight(page: Page) {
+  await page.getByRole('switch', { name: 'Slow network' }).check()
 }
 
 /** Waits until the live answer shows some text. */
