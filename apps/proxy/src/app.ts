@@ -14,6 +14,7 @@ import { z } from 'zod'
 import { createAnonymousSubject, type TokenAuth } from './auth'
 import { parseJson, readBody } from './body'
 import { ProxyError, STATUS } from './errors'
+import { addAnthropicRoutes } from './formats/anthropic-routes'
 import { nativeFormat } from './formats/native'
 import type { Logger } from './logger'
 import type { ProxyMetrics } from './metrics'
@@ -62,6 +63,17 @@ const tokenBody = z
 /** The proxy's routes; they run on @hono/node-server, which gives them the Node request. */
 export type ProxyApp = Hono<{ Bindings: HttpBindings }>
 
+/** A request of the proxy's routes. */
+export type ProxyContext = Context<{ Bindings: HttpBindings }>
+
+/** What every stream endpoint does before and after its own parsing, whatever its format. */
+export interface StreamRouteContext {
+  /** Refuses new work while draining, authenticates, reads the simulated faults. */
+  admit(c: ProxyContext): Promise<{ subject: string | undefined; faults: Faults | undefined }>
+  /** Hands the stream of `producer` to the registry, which answers with its events. */
+  toRegistry(c: ProxyContext, producer?: Producer): Promise<Response>
+}
+
 export function createApp(deps: AppDeps): ProxyApp {
   const { streams, producers, logger } = deps
   const app: ProxyApp = new Hono()
@@ -70,10 +82,18 @@ export function createApp(deps: AppDeps): ProxyApp {
   // no Web stream in between): measured cheaper per token than `streams.fetch` behind
   // @hono/node-server (decisions.md). So the proxy runs on @hono/node-server only. The demo's
   // network controls pace and cut a Web response body, so with them on streams use that path.
-  const toRegistry = async (c: Context<{ Bindings: HttpBindings }>, producer?: Producer) => {
+  const toRegistry = async (c: ProxyContext, producer?: Producer) => {
     if (deps.webResponses) return streams.fetch(c.req.raw, producer)
     await streams.handle(c.env.incoming, c.env.outgoing, producer)
     return RESPONSE_ALREADY_SENT
+  }
+
+  const admit = async (c: ProxyContext) => {
+    if (deps.lifecycle.draining) throw shuttingDown()
+    const subject = deps.auth
+      ? (await deps.auth.authenticate(c.env.incoming, c.req.header('authorization'))).subject
+      : undefined
+    return { subject, faults: readFaults(c.req.header(FAULT_HEADER), deps.upstream) }
   }
 
   if (deps.corsOrigin) {
@@ -86,16 +106,14 @@ export function createApp(deps: AppDeps): ProxyApp {
   }
 
   app.post(STREAMS_PATH, async (c) => {
-    if (deps.lifecycle.draining) throw shuttingDown()
-    const subject = deps.auth
-      ? (await deps.auth.authenticate(c.env.incoming, c.req.header('authorization'))).subject
-      : undefined
-    const faults = readFaults(c.req.header(FAULT_HEADER), deps.upstream)
+    const { subject, faults } = await admit(c)
     const body = parseNativeRequest(parseJson(await readBody(c.env.incoming)))
     const request = { ...body, model: body.model ?? deps.upstream.defaultModel }
     const producer = producers.create({ request, format: nativeFormat, subject, faults })
     return toRegistry(c, producer)
   })
+
+  addAnthropicRoutes(app, { admit, toRegistry, producers, logger })
 
   app.on(['GET', 'DELETE', 'OPTIONS'], [STREAMS_PATH, `${STREAMS_PATH}/:id`], (c) => {
     const id = c.req.param('id')

@@ -47,6 +47,8 @@ export interface ProxyErrorOptions {
   readonly retryable?: boolean | undefined
   /** When to try again, from the upstream's `Retry-After`. */
   readonly retryAfterMs?: number | undefined
+  /** The HTTP status the upstream answered with, for an error answered before its stream. */
+  readonly upstreamStatus?: number | undefined
 }
 
 /** The one error class of the proxy. Its `message` is written for the client that reads it. */
@@ -60,12 +62,18 @@ export class ProxyError extends Error {
   readonly retryable: boolean
   /** When to send it again, from the upstream's `Retry-After`. */
   readonly retryAfterMs: number | undefined
+  /**
+   * The upstream's HTTP status when it refused before streaming: the SDK-compatible endpoints
+   * answer with the same status, so that the SDKs' own retry rules apply.
+   */
+  readonly upstreamStatus: number | undefined
 
   constructor(code: ProxyErrorCode, message: string, options: ProxyErrorOptions = {}) {
     super(message, { cause: options.cause })
     this.code = code
     this.retryable = options.retryable ?? RETRYABLE.has(code)
     this.retryAfterMs = options.retryAfterMs
+    this.upstreamStatus = options.upstreamStatus
   }
 
   /** The protocol v1 error JSON (`event: error` data, and the body of an HTTP error answer). */

@@ -19,6 +19,8 @@ export interface GenerationCall {
   /** The caller's stop: a cancel or shutdown. Its reason is rethrown as it is. */
   readonly signal: AbortSignal
   readonly faults?: Faults | undefined
+  /** Called once the upstream accepted the request, before any output (see `UpstreamCall`). */
+  readonly onOpen?: (() => void) | undefined
 }
 
 /**
@@ -56,7 +58,11 @@ export async function* generate(
   )
   let chunks = 0
   try {
-    for await (const chunk of upstream.stream(request, { signal, faults: call.faults })) {
+    for await (const chunk of upstream.stream(request, {
+      signal,
+      faults: call.faults,
+      onOpen: call.onOpen,
+    })) {
       idle.refresh()
       chunks += 1
       yield chunk

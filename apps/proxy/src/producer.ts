@@ -1,7 +1,7 @@
 // The producer of a resumable stream: runs one generation and writes its output to the event log
 // in a given format. It belongs to the stream, not to a connection: only a cancel (`DELETE`), a
 // limit or shutdown stops it, and it never waits for a client, only for the log.
-import type { Producer, ProducerStream } from '@unbroken/server'
+import { createStreamId, type Producer, type ProducerStream } from '@unbroken/server'
 import { createStreamAccount, type StreamAccount, type StreamEnd } from './accounting'
 import { createAppender } from './appender'
 import { ProxyError } from './errors'
@@ -21,10 +21,31 @@ export interface StreamJob {
   readonly faults?: Faults | undefined
 }
 
+/**
+ * A generation whose upstream has accepted the request, before any stream exists: the SDK-format
+ * endpoints open it first, so that an upstream 401, 429 or 5xx is answered with that status.
+ */
+export interface OpenedGeneration {
+  /** The registry producer that writes the generation into its stream. */
+  readonly producer: Producer
+  /** Stops the upstream when no stream took the producer (refused, or the client left); else a no-op. */
+  abandon(): void
+}
+
 /** Makes producers and keeps track of the ones running in this process. */
 export interface StreamProducers {
-  /** The registry producer for one job. */
+  /** The registry producer for one job; the upstream is called once the stream exists. */
   create(job: StreamJob): Producer
+  /** Calls the upstream now and resolves once it accepted; rejects with its `ProxyError` if not. */
+  open(job: StreamJob): Promise<OpenedGeneration>
+  /**
+   * Runs one generation outside any stream (a non-streaming request), with the same accounting:
+   * `id` names it in the logs. Usage the upstream did not report is estimated before `finish`.
+   */
+  generate(
+    job: Omit<StreamJob, 'format'>,
+    signal: AbortSignal,
+  ): { readonly id: string; readonly chunks: AsyncIterable<UpstreamChunk> }
   /** Counts a resume against a stream this process is generating (no-op for others). */
   resumed(streamId: string): void
   /** Producers running now. */
@@ -38,13 +59,27 @@ export interface ProducerDeps {
   readonly limits: GenerationLimits
   readonly metrics: ProxyMetrics
   readonly logger: Logger
+  /** Silence after which a format's `keepalive` event is logged. */
+  readonly keepaliveMs: number
+}
+
+/** An upstream call under way: its chunks, and the stop that ends it. */
+interface Generation {
+  readonly chunks: AsyncIterable<UpstreamChunk>
+  readonly stop: AbortController
 }
 
 export function createStreamProducers(deps: ProducerDeps): StreamProducers {
   const accounts = new Map<string, StreamAccount>()
   const running = new Set<Promise<void>>()
 
-  const produce = async (stream: ProducerStream, job: StreamJob) => {
+  const startGeneration = (job: Omit<StreamJob, 'format'>, onOpen?: () => void): Generation => {
+    const stop = new AbortController()
+    const call = { signal: stop.signal, faults: job.faults, onOpen }
+    return { chunks: generate(deps.upstream, job.request, call, deps.limits), stop }
+  }
+
+  const produce = async (stream: ProducerStream, job: StreamJob, generation: Generation) => {
     const { upstream, logger } = deps
     const { request, format } = job
     const account = createStreamAccount(
@@ -57,8 +92,11 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       'stream started',
     )
     let appends = 0
-    // A log that refuses appends (Redis down) makes the rest pointless: stop the upstream too.
-    const logFailed = new AbortController()
+    // A cancel or shutdown stops the upstream; so does a log that refuses appends (Redis down),
+    // which makes the rest pointless.
+    const stopWith = (reason: unknown) => generation.stop.abort(reason)
+    if (stream.signal.aborted) stopWith(stream.signal.reason)
+    stream.signal.addEventListener('abort', () => stopWith(stream.signal.reason), { once: true })
     const appender = createAppender<OutputEvent>({
       merge: mergeOutput,
       async write(batch) {
@@ -67,7 +105,7 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
           await stream.send(input)
         }
       },
-      onFailure: (error) => logFailed.abort(error),
+      onFailure: stopWith,
     })
     const start: OutputEvent = {
       type: 'start',
@@ -76,13 +114,20 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       upstream: upstream.kind,
     }
     appender.push([start])
+    const { keepalive } = format
+    // Refreshed by every chunk, so it fires only while the upstream is silent (a prefill).
+    const silence =
+      keepalive &&
+      setInterval(() => {
+        appends += 1
+        stream.send(keepalive).catch(() => {})
+      }, deps.keepaliveMs)
 
     let end: StreamEnd = 'finished'
     let failure: { code: string; message: string } | undefined
     try {
-      const signal = AbortSignal.any([stream.signal, logFailed.signal])
-      const call = { signal, faults: job.faults }
-      for await (const chunk of generate(upstream, request, call, deps.limits)) {
+      for await (const chunk of generation.chunks) {
+        silence?.refresh()
         account.observe(chunk)
         appender.push(withUsage(chunk, account))
       }
@@ -104,18 +149,56 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       appends += 1
       await stream.send(format.fail(caught))
     } finally {
+      clearInterval(silence)
       accounts.delete(stream.id)
       const record = account.close({ end, error: failure, appends })
       logger.info(record, 'stream ended')
     }
   }
 
+  const track = (run: Promise<void>) => {
+    const tracked = run.catch(() => {}).finally(() => running.delete(tracked))
+    running.add(tracked)
+    return run
+  }
+
   return {
-    create: (job) => (stream) => {
-      const run = produce(stream, job)
-      const tracked = run.catch(() => {}).finally(() => running.delete(tracked))
-      running.add(tracked)
-      return run
+    create: (job) => (stream) => track(produce(stream, job, startGeneration(job))),
+    async open(job) {
+      let opened!: () => void
+      const accepted = new Promise<void>((resolve) => (opened = resolve))
+      const generation = startGeneration(job, () => opened())
+      const iterator = generation.chunks[Symbol.asyncIterator]()
+      // Starts the upstream call; its first result is kept for the producer.
+      const first = iterator.next()
+      // Handled here too, in case no producer ever reads it.
+      first.catch(() => {})
+      await Promise.race([accepted, first])
+      let taken = false
+      const chunks = (async function* () {
+        const result = await first
+        if (result.done) return
+        yield result.value
+        yield* { [Symbol.asyncIterator]: () => iterator }
+      })()
+      return {
+        producer: (stream) => {
+          taken = true
+          return track(produce(stream, job, { chunks, stop: generation.stop }))
+        },
+        abandon: () => {
+          if (taken) return
+          generation.stop.abort(new Error('No stream took this generation.'))
+          // Runs the generation's cleanup (its timers) now, not when they fire.
+          iterator.return?.().catch(() => {})
+        },
+      }
+    },
+    generate(job, signal) {
+      const id = createStreamId()
+      const generation = startGeneration(job)
+      signal.addEventListener('abort', () => generation.stop.abort(signal.reason), { once: true })
+      return { id, chunks: detached(id, job, generation) }
     },
     resumed: (streamId) => accounts.get(streamId)?.resumed(),
     get running() {
@@ -124,6 +207,35 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
     settled: async () => {
       await Promise.all(running)
     },
+  }
+
+  async function* detached(id: string, job: Omit<StreamJob, 'format'>, generation: Generation) {
+    const { upstream, logger } = deps
+    const { request } = job
+    const account = createStreamAccount(
+      { streamId: id, subject: job.subject, upstream: upstream.kind, request },
+      deps.metrics,
+    )
+    logger.info(
+      { streamId: id, subject: job.subject, upstream: upstream.kind, model: request.model },
+      'generation started',
+    )
+    let end: StreamEnd = 'finished'
+    let failure: { code: string; message: string } | undefined
+    try {
+      for await (const chunk of generation.chunks) {
+        account.observe(chunk)
+        yield withUsage(chunk, account)
+      }
+    } catch (caught) {
+      end = generation.stop.signal.aborted ? 'cancelled' : 'failed'
+      const code = caught instanceof ProxyError ? caught.code : 'internal-error'
+      failure = { code, message: String((caught as Error)?.message ?? caught) }
+      throw caught
+    } finally {
+      const record = account.close({ end, error: failure, appends: 0 })
+      logger.info(record, 'stream ended')
+    }
   }
 }
 

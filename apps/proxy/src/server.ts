@@ -82,6 +82,7 @@ export async function startProxy(
     limits: { idleTimeoutMs: config.upstreamIdleTimeout, maxDurationMs: config.maxDuration },
     metrics,
     logger,
+    keepaliveMs: config.keepalive,
   })
   let draining = false
   const app = createApp({
@@ -150,6 +151,9 @@ export async function startProxy(
     // Redis; here again, with the memory log, which still serves them), running generations
     // finish into the log until the grace ends, and what remains ends with `producer-lost`.
     await streams.drain({ deadlineMs: config.shutdownGrace, retryJitterMs: DRAIN_JITTER_MS })
+    // The registry is idle once every terminal event is logged; each producer still writes its
+    // accounting record after that, and "proxy stopped" must come after the last record.
+    await producers.settled()
     await hub.closeAll({ reason: 'shutdown', deadlineMs: DRAIN_JITTER_MS })
     network?.close()
     server.close()

@@ -28,7 +28,7 @@ export const createConnectionEvents = (
         error: new UnbrokenClientError(
           'resume-failed',
           verdict === 'restart'
-            ? `The server restarted the stream (event ${id} again)`
+            ? `The server went back in the stream (event ${id} again)`
             : `The server resumed from ${id}, not from the cursor ${cursor}`,
         ),
       }

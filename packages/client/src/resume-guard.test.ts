@@ -60,11 +60,34 @@ describe('createResumeGuard', () => {
     expect(judge([events('1', '2'), events('1')]).verdicts[1]).toEqual(['restart'])
   })
 
+  it("sees a server that went back to before the cursor, at the cursor's own event", () => {
+    expect(judge([events('1', '2', '3'), events('2', '3', '4')]).verdicts[1]).toEqual([
+      'deliver',
+      'restart',
+      'deliver',
+    ])
+  })
+
+  it("still drops the cursor's repeat when events without ids come first", () => {
+    expect(judge([events('1'), events('', '1', '2')]).verdicts[1]).toEqual([
+      'deliver',
+      'duplicate',
+      'deliver',
+    ])
+  })
+
   it('sees a cursor the server did not honour: another id-only block first', () => {
     expect(judge([events('1', '2'), [{ id: '0' }, ...events('1')]]).verdicts[1]).toEqual([
       'cursor-ignored',
       'restart',
     ])
+  })
+
+  it('accepts an id-only block after events without ids: a checkpoint, not a cursor', () => {
+    expect(judge([events('1'), [...events('', ''), { id: '7' }]])).toEqual({
+      verdicts: [['deliver'], ['deliver', 'deliver', 'deliver']],
+      lastEventId: '7',
+    })
   })
 
   it('accepts another id-only block once the connection has an id', () => {

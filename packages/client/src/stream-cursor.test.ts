@@ -63,8 +63,16 @@ describe('duplicates and restarts (A2)', () => {
     )
     expect(data).toEqual(['e1', 'e2', 'e3'])
     expect(error).toMatchObject({ code: 'resume-failed' })
-    expect(error?.message).toMatch(/restarted the stream \(event 1 again\)/)
+    expect(error?.message).toMatch(/went back in the stream \(event 1 again\)/)
     expect(server.requests).toHaveLength(2)
+  })
+
+  it('fails with resume-failed when a server that went back to before the cursor reaches it', async () => {
+    // Event 2 is a repeat the client cannot tell (ids are opaque); event 3, the cursor, tells it.
+    const { data, error } = await run(dropAfterThree((res) => res.end(`${numbered(2, 5)}${done}`)))
+    expect(data).toEqual(['e1', 'e2', 'e3', 'e2'])
+    expect(error).toMatchObject({ code: 'resume-failed' })
+    expect(error?.message).toMatch(/went back in the stream \(event 3 again\)/)
   })
 
   it('fails with resume-failed when the server answers a cursor from another position', async () => {
@@ -74,6 +82,15 @@ describe('duplicates and restarts (A2)', () => {
     expect(data).toEqual(['e1', 'e2', 'e3'])
     expect(error).toMatchObject({ code: 'resume-failed' })
     expect(error?.message).toMatch(/resumed from 0, not from the cursor 3/)
+  })
+
+  it("takes a plain server's id-only block after events without ids as a checkpoint", async () => {
+    const { data, error, cursors } = await run(
+      dropAfterThree((res) => res.end(`data: e4\n\nid: 4\n\n${numbered(5, 5)}${done}`)),
+    )
+    expect(error).toBeUndefined()
+    expect(data).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', '{}'])
+    expect(cursors).toEqual([undefined, '3'])
   })
 
   it('keeps the position for events without ids after a resume, and gives them that id', async () => {
@@ -104,6 +121,24 @@ describe('the replay boundary (A3)', () => {
     })
     expect(data).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'e6', '{}'])
     expect(stream.getSnapshot()).toMatchObject({ events: 7, replayed: 2 })
+  })
+
+  it('matches a non-ASCII id, which the header carries as its UTF-8 bytes', async () => {
+    const ids = ['é1', 'é2', 'é3']
+    const { stream } = await run((_, res, index) => {
+      if (index === 0) {
+        openStream(res)
+        return res.end(formatEvent({ id: 'é0', data: 'e0' }))
+      }
+      // As the server writes it (protocol §5): one character per UTF-8 byte. Not through
+      // openStream: Node's flushHeaders() sends such a header UTF-8 encoded a second time.
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'unbroken-replay-through': Buffer.from('é2').toString('latin1'),
+      })
+      res.end(`id: é0\n\n${ids.map((id) => formatEvent({ id, data: id })).join('')}${done}`)
+    })
+    expect(stream.getSnapshot()).toMatchObject({ events: 5, replayed: 2 })
   })
 
   it('counts nothing as replayed without the header', async () => {

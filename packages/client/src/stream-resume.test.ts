@@ -193,6 +193,39 @@ describe('a Content-Location on another origin', () => {
     ])
   })
 
+  it('is not followed to the same host and port over another scheme', async () => {
+    const { error, requests } = await run(
+      (_, res) => {
+        const { host } = new URL(loopback.server.origin)
+        dropAfterOne(res, { 'content-location': `https://${host}/streams/42` })
+      },
+      { method: 'POST' },
+    )
+    expect(requests).toEqual(['POST /api/chat'])
+    expect(error).toMatchObject({ code: 'resume-failed' })
+  })
+
+  it('is resolved against the URL that answered, after a redirect', async () => {
+    // The stream's own server redirects the POST to `elsewhere`, which names a relative URL.
+    const other = await startServer((request, res) =>
+      request.method === 'POST'
+        ? dropAfterOne(res, { 'content-location': '/streams/42' })
+        : sendDone(res),
+    )
+    elsewhere = other
+    const { items, error, requests } = await run(
+      (_, res) => res.writeHead(307, { location: `${other.origin}/api/chat` }).end(),
+      { method: 'POST', resumeOrigins: [other.origin] },
+    )
+    expect(error).toBeUndefined()
+    expect(items.map((event) => event.data)).toEqual(['a', '{}'])
+    expect(requests).toEqual(['POST /api/chat'])
+    expect(other.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'POST /api/chat',
+      'GET /streams/42',
+    ])
+  })
+
   it('leaves a GET stream resuming at its own URL', async () => {
     const { requests } = await run((_, res, index) =>
       index === 0

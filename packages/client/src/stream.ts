@@ -5,7 +5,7 @@ import { createConnectionEvents } from './connection-events'
 import { UnbrokenClientError } from './errors'
 import type { ServerSentEvent } from './parser'
 import { createQueue } from './queue'
-import { buildRequest, createIdempotencyKey } from './request'
+import { buildRequest, createIdempotencyKey, toByteString } from './request'
 import { createResumeGuard } from './resume-guard'
 import { decideRetry } from './retry'
 import { createStore } from './store'
@@ -144,9 +144,10 @@ export function createEventStream(
         }
         events++
         // A3: everything up to the id the server named was already in its log at attach time.
+        // The header holds the id as Last-Event-ID does: its UTF-8 bytes, one per character.
         if (replayThrough !== null) {
           replayed++
-          if (event.lastEventId === replayThrough) replayThrough = null
+          if (toByteString(event.lastEventId) === replayThrough) replayThrough = null
         }
         queue.push(event)
         call('onEvent', event)

@@ -8,7 +8,7 @@ const LINE_BREAK = /\r\n|\r|\n/
 const FORBIDDEN_IN_FIELD = /[\r\n\0]/
 
 /**
- * Serialises one SSE block: comment lines, `retry`, `id`, `event`, `data` lines, blank line. A block
+ * Serialises one SSE block: comment lines, `retry`, `event`, `data` lines, `id`, blank line. A block
  * of only comment and `retry` lines gets no blank line: it has nothing to dispatch, and some clients
  * (`@microsoft/fetch-event-source`) dispatch every blank line as a message, even an empty one.
  * Throws `UnbrokenServerError` (`invalid-argument`) instead of writing a block a
@@ -28,7 +28,6 @@ export function formatEvent(fields: SseFields): string {
     }
     out += `retry: ${retry}\n`
   }
-  if (fields.id !== undefined) out += formatField('id', fields.id)
   if (fields.event !== undefined) out += formatField('event', fields.event)
   if (fields.data !== undefined) {
     if (typeof fields.data !== 'string') {
@@ -39,6 +38,11 @@ export function formatEvent(fields: SseFields): string {
     }
     out += formatLines('data:', fields.data)
   }
+  // The id goes last (WHATWG §9.2.6 allows any order). Spec parsers commit it at the blank line
+  // anyway, but `@microsoft/fetch-event-source` takes it as it reads the line: a cut after an early
+  // `id:` made it resume after an event it never dispatched. Last, only a cut between this line and
+  // the blank line loses that event (docs/protocol.md §11).
+  if (fields.id !== undefined) out += formatField('id', fields.id)
   // Without id, event or data the blank line would change nothing for a WHATWG parser: comments
   // are ignored and `retry:` is applied as it is read, so no buffer carries into the next block.
   // With an `id` or `event` it is needed: it commits the id and resets the event type.

@@ -9,7 +9,7 @@ import type {
   StreamInfo,
   StreamStatus,
 } from './log'
-import { delay } from './settings'
+import { delay, positive } from './settings'
 import { utf8Length } from './utf8'
 
 /**
@@ -297,14 +297,6 @@ function expired(): UnbrokenServerError {
     'cursor-expired',
     'The events after this Last-Event-ID are no longer kept; start a new stream.',
   )
-}
-
-/** A limit: positive; `Infinity` means none. */
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new UnbrokenServerError('invalid-argument', `${name} must be a positive number.`)
-  }
-  return value
 }
 
 /** A duration a timer waits for: positive, and within what setTimeout can wait. */

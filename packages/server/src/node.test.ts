@@ -1,4 +1,5 @@
 import { request, type ServerResponse } from 'node:http'
+import { connect } from 'node:net'
 import { type Listening, listen, parseSse } from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEventHub } from './hub'
@@ -34,6 +35,37 @@ describe('node writer: opening', () => {
       connection: 'keep-alive',
       'content-location': '/streams/s1',
     })
+  })
+
+  it.each([
+    ['close', 'HTTP/1.1 that asks to close', '1.1', 'Connection: close\r\n'],
+    ['close', 'HTTP/1.0, which can end a stream only by closing', '1.0', ''],
+    ['close', 'HTTP/1.0 even when it asks to keep alive', '1.0', 'Connection: keep-alive\r\n'],
+    ['keep-alive', 'HTTP/1.1 by default', '1.1', ''],
+  ])('answers Connection: %s to %s', async (expected, _, version, header) => {
+    const { port } = await serve((writer) => writer.end())
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(`GET / HTTP/${version}\r\nHost: 127.0.0.1\r\n${header}\r\n`)
+      })
+      let received = ''
+      socket.setEncoding('latin1')
+      socket.on('data', (chunk: string) => {
+        received += chunk
+      })
+      socket.on('end', () => resolve(received.slice(0, received.indexOf('\r\n\r\n'))))
+      socket.on('error', reject)
+      if (expected === 'keep-alive') {
+        // The server keeps this connection: stop reading once the headers are in.
+        socket.on('data', () => {
+          if (received.includes('\r\n\r\n')) {
+            socket.destroy()
+            resolve(received.slice(0, received.indexOf('\r\n\r\n')))
+          }
+        })
+      }
+    })
+    expect(head.toLowerCase().match(/^connection: (.*)$/gm)).toEqual([`connection: ${expected}`])
   })
 
   it('sends the retry hint and a comment before any event exists', async () => {

@@ -24,8 +24,10 @@ export function openNodeStream(
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no',
   }
-  // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2); Node throws if one is set.
-  if (req.httpVersionMajor < 2) headers.connection = 'keep-alive'
+  // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2); Node throws if one is set. A
+  // request that asked to close, and HTTP/1.0 (which cannot frame an open-ended body but by
+  // closing), get Node's own `Connection: close`: keep-alive there would be a false promise.
+  if (req.httpVersionMajor < 2 && keepsAlive(req)) headers.connection = 'keep-alive'
   for (const [name, value] of Object.entries(settings.headers)) headers[name.toLowerCase()] = value
   if (!res.headersSent) (res as Http2ServerResponse).writeHead(settings.status, headers)
   // Node's HTTP server already disables Nagle, but sockets from other stacks may not; a token
@@ -44,6 +46,12 @@ export function openNodeStream(
   const writer = new StreamWriter(sink, settings, hub, lastEventId)
   sink.attach(writer)
   return writer
+}
+
+/** Whether an HTTP/1.x stream's connection stays open after it (RFC 9112 §9.3, §9.6). */
+function keepsAlive(req: NodeRequest): boolean {
+  const close = /(^|[\s,])close($|[\s,])/i.test(String(req.headers.connection ?? ''))
+  return req.httpVersionMinor >= 1 && !close
 }
 
 /** True when the response can no longer carry bytes (closed before or while the handler ran). */

@@ -13,7 +13,7 @@ describe('drain', () => {
     const draining = streams.drain({ deadlineMs: 1000 })
     const refused = await fetch(url('/streams'), { method: 'POST' })
     expect(refused.status).toBe(503)
-    expect(refused.headers.get('retry-after')).toBe('1')
+    expect(['1', '2']).toContain(refused.headers.get('retry-after'))
     expect(await refused.json()).toMatchObject({ code: 'shutting-down', retryable: true })
     await draining
     expect(driven.streams).toHaveLength(0)
@@ -36,7 +36,7 @@ describe('drain', () => {
     const body = response.body?.pipeThrough(new TextDecoderStream()).getReader()
     driven.push('a')
     let received = ''
-    while (!received.includes('data: a\n\n')) received += (await body?.read())?.value ?? ''
+    while (!/^data: a\n(id: .*\n)?\n/m.test(received)) received += (await body?.read())?.value ?? ''
     const draining = streams.drain({ deadlineMs: 5000, retryJitterMs: 300 })
     let ending = ''
     for (let chunk = await body?.read(); chunk && !chunk.done; chunk = await body?.read()) {

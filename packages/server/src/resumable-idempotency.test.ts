@@ -1,8 +1,9 @@
 // Agreement A4: a repeated POST with the same Idempotency-Key and principal attaches to the stream
 // the first one started, on this instance or any other sharing the log; it never runs the producer
 // twice.
-import { listen, readSse } from '@unbroken/test-kit'
+import { listen, readSse, waitFor } from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createEventHub } from './hub'
 import { createMemoryEventLog } from './memory-log'
 import { createResumableStreams } from './resumable'
 import type { Producer } from './resumable-producer'
@@ -15,9 +16,16 @@ afterEach(async () => {
 })
 
 const KEY = 'k4Wq9mZr2TnX8vLb1PsY0e'
+const OTHER_KEY = 'Zp3Rt7Yv1Nq5Wm9Kc2Hx6J'
 
-/** A registry whose producer counts its runs and streams three tokens once released. */
-async function serve(options: ResumableStreamsOptions = {}) {
+/**
+ * A registry whose producer counts its runs and streams three tokens once released;
+ * `onConnectionClosed` hears the server side of a connection close.
+ */
+async function serve({
+  onConnectionClosed,
+  ...options
+}: ResumableStreamsOptions & { onConnectionClosed?: () => void } = {}) {
   let runs = 0
   let release = () => {}
   const released = new Promise<void>((resolve) => {
@@ -31,10 +39,15 @@ async function serve(options: ResumableStreamsOptions = {}) {
     await stream.send({ event: 'delta', data: 'c' })
   }
   const streams = createResumableStreams(options)
-  const server = await listen((req, res) => void streams.handle(req, res, producer))
+  const server = await listen((req, res) => {
+    if (onConnectionClosed) req.socket.once('close', onConnectionClosed)
+    void streams.handle(req, res, producer)
+  })
   closers.push(server.close, () => streams.close())
-  const post = (headers: Record<string, string> = { 'idempotency-key': KEY }) =>
-    fetch(`${server.origin}/streams`, { method: 'POST', headers })
+  const post = (
+    headers: Record<string, string> = { 'idempotency-key': KEY },
+    signal?: AbortSignal,
+  ) => fetch(`${server.origin}/streams`, { method: 'POST', headers, signal })
   return { post, release, runs: () => runs }
 }
 
@@ -97,6 +110,55 @@ describe('POST with an Idempotency-Key', () => {
     one.release()
     expect(await texts(again)).toEqual(['a', 'b', 'c'])
     expect(one.runs() + two.runs()).toBe(1)
+  })
+
+  it('runs the generation of a POST whose client left before its response began, for the retry to attach', async () => {
+    // A load balancer that gave up waiting for the response head (nginx's proxy_read_timeout)
+    // sends the same POST to another instance and closes this connection.
+    let entered = () => {}
+    const hookEntered = new Promise<void>((resolve) => {
+      entered = resolve
+    })
+    let leave = () => {}
+    const clientLeft = new Promise<void>((resolve) => {
+      leave = resolve
+    })
+    let hookCalls = 0
+    const server = await serve({
+      expiresAt: async () => {
+        if (++hookCalls === 1) {
+          entered()
+          await clientLeft
+        }
+        return undefined
+      },
+      onConnectionClosed: leave,
+    })
+    const abandoned = new AbortController()
+    const first = server.post({ 'idempotency-key': KEY }, abandoned.signal).catch(() => undefined)
+    await hookEntered
+    abandoned.abort()
+    await first
+    const again = await server.post()
+    server.release()
+    expect(await texts(again)).toEqual(['a', 'b', 'c'])
+    expect(server.runs()).toBe(1)
+  })
+
+  it('runs the generation of a POST the hub refused after its stream was created, for the retry to attach', async () => {
+    const hub = createEventHub({ keepAliveMs: 0, maxStreams: 1 })
+    const server = await serve({ hub })
+    const holder = readSse(await server.post({ 'idempotency-key': OTHER_KEY }))
+    await holder.next()
+    const refused = await server.post()
+    expect(refused.status).toBe(429)
+    await refused.body?.cancel()
+    await holder.cancel()
+    await waitFor(() => hub.metrics().activeStreams === 0)
+    const again = await server.post()
+    server.release()
+    expect(await texts(again)).toEqual(['a', 'b', 'c'])
+    expect(server.runs()).toBe(2)
   })
 
   it('refuses a key too short to be unguessable with 400 invalid-argument', async () => {

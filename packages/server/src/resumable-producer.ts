@@ -3,7 +3,7 @@ import { assertEventInput } from './format'
 import type { EventInput, EventLog } from './log'
 
 /** Why a producer's `signal` aborted; it is `signal.reason`. */
-export type ProducerStopReason = 'cancelled' | 'shutting-down'
+export type ProducerStopReason = 'cancelled' | 'shutting-down' | 'abandoned'
 
 /** What a producer writes through: appends to the log, never waits for any client. */
 export interface ProducerStream {
@@ -33,8 +33,10 @@ export interface ProducerRunnerOptions {
 /** The producers running in this process, keyed by stream id. */
 export interface ProducerRunner {
   readonly size: number
-  /** Runs `producer` for a stream already created in the log. */
-  run<R>(streamId: string, producer: Producer<R>, request: R): void
+  /** Runs `producer` for a stream already created in the log; resolves once the stream ended. */
+  run<R>(streamId: string, producer: Producer<R>, request: R): Promise<void>
+  /** Stops a stream nobody reads (`abandonAfterMs`) with a final `producer-lost`. */
+  abandon(streamId: string): void
   /** Ends every running stream with a final `producer-lost` error. */
   stopAll(): Promise<void>
   /** Whether this process runs the producer of `streamId` (or is writing its terminal event). */
@@ -46,13 +48,16 @@ export interface ProducerRunner {
 const TERMINAL: ReadonlySet<string | undefined> = new Set(['done', 'error'])
 const CANCELLED: EventInput = { event: 'done', data: '{"reason":"cancelled"}' }
 // Final, so not `shutting-down` (which means "reconnect elsewhere"): nobody will finish this stream.
-const STOPPED: EventInput = {
-  event: 'error',
-  data: JSON.stringify({
-    code: 'producer-lost',
-    message: 'The server stopped before this stream finished; start a new stream.',
-    retryable: false,
-  }),
+const STOPPED = lost('The server stopped before this stream finished; start a new stream.')
+const ABANDONED = lost(
+  'Nobody read this stream for a while, so the server stopped it; start a new stream.',
+)
+
+function lost(message: string): EventInput {
+  return {
+    event: 'error',
+    data: JSON.stringify({ code: 'producer-lost', message, retryable: false }),
+  }
 }
 
 /**
@@ -115,6 +120,10 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
     run(streamId, producer, request) {
       const controller = new AbortController()
       let ending: Promise<string | undefined> | undefined
+      let ended: () => void = () => {}
+      const whenEnded = new Promise<void>((resolve) => {
+        ended = resolve
+      })
 
       // The first terminal wins; later sends are refused so nothing follows it in the log.
       const end = (event: EventInput, reason?: ProducerStopReason) => {
@@ -132,6 +141,7 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
           } finally {
             // Counted until its terminal event is logged, so that `idle` means "all written".
             stopped(streamId)
+            ended()
           }
         })()
         return ending
@@ -178,6 +188,11 @@ export function createProducerRunner(options: ProducerRunnerOptions): ProducerRu
           await end({ event: 'error', data: errorData(error) })
         }
       })()
+      return whenEnded
+    },
+
+    abandon(streamId) {
+      void running.get(streamId)?.(ABANDONED, 'abandoned')
     },
 
     async stopAll() {

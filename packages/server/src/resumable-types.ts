@@ -54,8 +54,25 @@ export interface ResumableStreamsOptions {
   readonly authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined
   /** Producers running in this process at once; more are refused with 429. Default 1000. */
   readonly maxConcurrentStreams?: number | undefined
-  /** The `Retry-After` given with a 429 or 503, in ms. Default 1000. */
+  /**
+   * Of those, producers one principal may run at once (429 past it), so that one caller cannot
+   * take the whole server. Default 10; anonymous streams count only against the total.
+   */
+  readonly maxStreamsPerPrincipal?: number | undefined
+  /**
+   * The base of the `Retry-After` of a 429 or 503, in ms: each answer advises a random delay
+   * between one and two of it, so refused clients come back spread out. Default 1000.
+   */
   readonly retryAfterMs?: number | undefined
+  /**
+   * Stops a stream produced here (final `producer-lost`, the producer's signal aborts with
+   * `abandoned`) once no connection of this process has read it for this long. Default: never.
+   * A client that left before its POST's response began never starts its producer at all, unless
+   * the POST carried an `Idempotency-Key` (the same POST sent again attaches to the generation).
+   * Readers on other instances sharing the log are not seen: set it only where resumes come back
+   * to the producing instance (the memory log, sticky sessions).
+   */
+  readonly abandonAfterMs?: number | undefined
   /**
    * Enables CORS for this origin (or `*`): exposes `Content-Location`, `Retry-After` and
    * `Unbroken-Replay-Through`; preflights allow `Last-Event-ID`, `Idempotency-Key`, `Content-Type`

@@ -56,14 +56,36 @@ describe('POST', () => {
     await first.started
     const refused = await fetch(url('/chat'), { method: 'POST' })
     expect(refused.status).toBe(429)
-    expect(refused.headers.get('retry-after')).toBe('2')
-    expect(await refused.json()).toEqual({
+    const body = await refused.json()
+    expect(body).toEqual({
       code: 'stream-limit',
       message: expect.any(String),
       retryable: true,
-      retryAfterMs: 2000,
+      retryAfterMs: expect.any(Number),
     })
+    // Between one and two retryAfterMs, so that refused clients come back spread out.
+    expect(body.retryAfterMs).toBeGreaterThanOrEqual(2000)
+    expect(body.retryAfterMs).toBeLessThanOrEqual(4000)
+    expect(refused.headers.get('retry-after')).toBe(String(Math.ceil(body.retryAfterMs / 1000)))
     expect(streams.active).toBe(1)
+    await open.body?.cancel()
+  })
+})
+
+describe('Retry-After', () => {
+  it('spreads refused clients over one to two retryAfterMs instead of one wave', async () => {
+    const first = drivenProducer()
+    const { url } = await setup(first.producer, { maxConcurrentStreams: 1, retryAfterMs: 1000 })
+    const open = await fetch(url('/chat'), { method: 'POST' })
+    await first.started
+    const advised: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const refused = await fetch(url('/chat'), { method: 'POST' })
+      advised.push(((await refused.json()) as { retryAfterMs: number }).retryAfterMs)
+    }
+    expect(Math.min(...advised)).toBeGreaterThanOrEqual(1000)
+    expect(Math.max(...advised)).toBeLessThanOrEqual(2000)
+    expect(new Set(advised).size).toBeGreaterThan(1)
     await open.body?.cancel()
   })
 })

@@ -2,7 +2,9 @@ import { createErrorPayload, statusOf, UnbrokenServerError } from './errors'
 import { createEventHub } from './hub'
 import { decodeLastEventId, encodeIdHeader } from './last-event-id'
 import { createMemoryEventLog } from './memory-log'
+import { createAbandonWatch } from './resumable-abandon'
 import { createStreamAccess, OWNER_KEY } from './resumable-access'
+import { createAdmission, type Release } from './resumable-admission'
 import { type Attachment, attachAfter } from './resumable-attach'
 import { createShutdown } from './resumable-drain'
 import {
@@ -24,6 +26,7 @@ import type {
   RouteOptions,
   StartedStream,
 } from './resumable-types'
+import { delay, positive } from './settings'
 import type { EventWriter } from './types'
 import { StreamWriter } from './writer'
 
@@ -44,14 +47,15 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   const hub = options.hub ?? createEventHub()
   const basePath = normalizePath('basePath', options.basePath ?? '/streams')
   const access = createStreamAccess(options)
-  const maxConcurrent = options.maxConcurrentStreams ?? 1000
-  const retryAfterMs = options.retryAfterMs ?? 1000
-  if (!(maxConcurrent > 0) || !(retryAfterMs >= 0)) {
-    throw new UnbrokenServerError(
-      'invalid-argument',
-      'maxConcurrentStreams must be positive and retryAfterMs non-negative.',
-    )
-  }
+  const admission = createAdmission({
+    total: positive('maxConcurrentStreams', options.maxConcurrentStreams ?? 1000),
+    perPrincipal: positive('maxStreamsPerPrincipal', options.maxStreamsPerPrincipal ?? 10),
+  })
+  const retryAfterMs = delay('retryAfterMs', options.retryAfterMs ?? 1000)
+  const abandonAfterMs =
+    options.abandonAfterMs === undefined
+      ? undefined
+      : delay('abandonAfterMs', options.abandonAfterMs)
   // Without an `onError`, failures still reach the server's log: a producer that throws must
   // never be silent, in production least of all.
   const onError = options.onError ?? logToConsole
@@ -63,6 +67,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
   }
   const runner = createProducerRunner({ log, exposeErrors: options.exposeErrors, onError: report })
+  const watch = createAbandonWatch(abandonAfterMs, (streamId) => runner.abandon(streamId))
   const shutdown = createShutdown({
     runner,
     ownHub: options.hub ? undefined : hub,
@@ -86,9 +91,14 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
 
   const answer = (reply: Reply, error: UnbrokenServerError, status?: number) => {
     const payload = createErrorPayload(error)
+    // Jittered between one and two `retryAfterMs`: refused clients come back spread out, not in
+    // one wave that the same full server refuses again.
     const advised =
       payload.retryable && payload.retryAfterMs === undefined
-        ? { ...payload, retryAfterMs }
+        ? {
+            ...payload,
+            retryAfterMs: retryAfterMs + Math.floor(Math.random() * (retryAfterMs + 1)),
+          }
         : payload
     replyError(reply, advised, cors, status)
   }
@@ -106,18 +116,17 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     answer(reply, internalError())
   }
 
-  // Streams admitted but not yet running count against the limit, so that concurrent POSTs
-  // awaiting `log.create` cannot overshoot it.
-  let pending = 0
-
-  /** Admits and creates a stream (its producer is not running yet); throws why it cannot. */
+  /**
+   * Admits and creates a stream (its producer is not running yet); throws why it cannot. Its
+   * place counts from here, so that concurrent POSTs awaiting `log.create` cannot overshoot a limit.
+   */
   const create = async (
     principal: string | undefined,
     exchange: Exchange | undefined,
     meta?: Readonly<Record<string, string>>,
     id = createStreamId(),
     base = basePath,
-  ): Promise<StartedStream> => {
+  ): Promise<Admitted> => {
     if (shutdown.draining || hub.closing) throw shuttingDown()
     await access.authorize({
       action: 'create',
@@ -126,28 +135,31 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
       streamId: id,
       request: exchange,
     })
-    if (runner.size + pending >= maxConcurrent) {
-      throw new UnbrokenServerError(
-        'stream-limit',
-        'The server is running as many streams as it can; try again shortly.',
-      )
-    }
-    pending += 1
+    const release = admission.admit(principal)
     try {
       await log.create(
         id,
         principal === undefined ? { ...meta } : { ...meta, [OWNER_KEY]: principal },
       )
     } catch (error) {
-      pending -= 1
+      release()
       throw error
     }
-    return { id, url: `${base}/${id}` }
+    return { id, url: `${base}/${id}`, release }
   }
 
-  const run = <R>(started: StartedStream, producer: Producer<R>, request: R) => {
-    pending -= 1
-    runner.run(started.id, producer, request)
+  const run = <R>(started: Admitted, producer: Producer<R>, request: R) => {
+    watch.started(started.id)
+    void runner.run(started.id, producer, request).then(() => {
+      watch.ended(started.id)
+      started.release()
+    })
+  }
+
+  /** A created stream nobody will learn of: it gives its place back and ends at once. */
+  const drop = (started: Admitted) => {
+    started.release()
+    void log.complete(started.id).catch(() => {})
   }
 
   /** Opens the SSE response of one connection to the stream at `url`, starting after `cursor`. */
@@ -173,54 +185,54 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   }
 
   const post = async <R>(exchange: Exchange, producer: Producer<R>, request: R, base: string) => {
-    let started: StartedStream
-    let principal: string | undefined
+    const key = exchange.header('idempotency-key')
+    let started: Admitted
+    let expiresAt: number | undefined
     try {
-      principal = await access.principalOf(exchange)
-      const key = exchange.header('idempotency-key')
-      if (key === undefined) {
-        started = await create(principal, exchange, undefined, undefined, base)
-      } else {
-        const id = await idempotentStreamId(principal, key)
-        // A repeat of a POST whose stream the log still knows: attach to it, as a GET would.
-        if (await log.info(id)) return get(exchange, id, base)
-        try {
-          started = await create(principal, exchange, undefined, id, base)
-        } catch (error) {
-          // Lost a race against the same POST on this or another instance.
-          if (UnbrokenServerError.isInstance(error) && error.code === 'stream-exists') {
-            return get(exchange, id, base)
-          }
-          throw error
+      const principal = await access.principalOf(exchange)
+      const id = key === undefined ? undefined : await idempotentStreamId(principal, key)
+      // A repeat of a POST whose stream the log still knows: attach to it, as a GET would.
+      if (id !== undefined && (await log.info(id))) return get(exchange, id, base)
+      // Before the stream exists, so that a failing hook leaves nothing behind.
+      expiresAt = await access.expiryOf(exchange, principal)
+      try {
+        started = await create(principal, exchange, undefined, id, base)
+      } catch (error) {
+        // Lost a race against the same POST on this or another instance.
+        if (
+          id !== undefined &&
+          UnbrokenServerError.isInstance(error) &&
+          error.code === 'stream-exists'
+        ) {
+          return get(exchange, id, base)
         }
+        throw error
       }
     } catch (error) {
       failWith(exchange.reply, error, undefined)
       return
     }
-    const abandon = () => {
-      pending -= 1
-      void log.complete(started.id).catch(() => {})
-    }
+    // Nobody learnt the URL of a stream whose response never began. Without a key nobody can find
+    // it again: it ends at once, and its producer never starts. With a key, the same POST sent
+    // again (by the client, or by a load balancer that gave up waiting for this response) derives
+    // this stream's id and attaches to it, so the generation runs for that retry.
+    const unanswered = () => (key === undefined ? drop(started) : run(started, producer, request))
     let writer: EventWriter
     try {
-      const expiresAt = await access.expiryOf(exchange, principal)
-      // `drain()` may have begun while the hook ran; this producer must not start then.
+      // `drain()` may have begun while the stream was being created; no new stream starts then.
       if (shutdown.draining) throw shuttingDown()
       writer = open(exchange, started.url, log.startId, expiresAt)
     } catch (error) {
-      // The hub (or the expiry hook) refused the connection: nobody will learn this URL, so never
-      // start the producer.
-      abandon()
+      unanswered()
       failWith(exchange.reply, error, started.id)
       return
     }
     if (writer.signal.reason === 'client-closed') {
-      // The client left before its response began: nobody learnt this URL, so nobody can resume.
-      abandon()
+      unanswered()
       return
     }
     run(started, producer, request)
+    watch.attached(started.id, writer)
     const events = log.read(started.id, { signal: writer.signal })[Symbol.asyncIterator]()
     attach({ events, writer }, started.id)
   }
@@ -270,6 +282,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     }
     writer.signal.addEventListener('abort', () => stop.abort(), { once: true })
     if (requested !== undefined && writer instanceof StreamWriter) writer.recordResume()
+    watch.attached(id, writer)
     attach({ ...attachment, writer }, id)
   }
 
@@ -343,7 +356,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     async start(producer, startOptions = {}) {
       const started = await create(startOptions.principal, undefined, startOptions.meta)
       run(started, producer, startOptions.request as never)
-      return started
+      return { id: started.id, url: started.url }
     },
     async handle(req, res, producer, routeOptions) {
       const reply = nodeReply(res)
@@ -400,6 +413,11 @@ function logToConsole(error: unknown, streamId: string | undefined): void {
       : `Unbroken: stream ${streamId} failed (pass onError to createResumableStreams to handle this):`,
     error,
   )
+}
+
+/** A stream admitted and created, with its place in the limits to give back when it ends. */
+interface Admitted extends StartedStream {
+  readonly release: Release
 }
 
 function shuttingDown(): UnbrokenServerError {

@@ -103,6 +103,17 @@ function expiry(value: EventWriterOptions['expiresAt']): WriterSettings['expires
   return value
 }
 
+/** Throws `invalid-argument` unless `value` is a positive number; a limit, so `Infinity` is none. */
+export function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new UnbrokenServerError(
+      'invalid-argument',
+      `${name} must be a positive number, got ${value}`,
+    )
+  }
+  return value
+}
+
 /** setTimeout fires at once past 2^31 - 1 ms (about 24.8 days), so no timer may ask for longer. */
 export const MAX_DELAY_MS = 2 ** 31 - 1
 

@@ -30,9 +30,9 @@ describe('web writer', () => {
     expect(await readAll(response)).toMatchInlineSnapshot(`
       ": ok
       retry: 1000
-      id: 1
       data: a
       data: b
+      id: 1
 
       event: done
       data: {}

@@ -8,6 +8,8 @@ it('exports exactly the documented helpers', () => {
       "createFaultProxy",
       "createRandom",
       "describeSeed",
+      "dyingWithParent",
+      "freePort",
       "hasRedisServer",
       "listen",
       "parseSse",

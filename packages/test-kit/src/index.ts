@@ -3,7 +3,7 @@
  * bench. Private; never a runtime dependency of a published package. The parser conformance table
  * is its own entry, `@unbroken/test-kit/parser-cases`.
  */
-export { type Child, startChild } from './child'
+export { type Child, dyingWithParent, startChild } from './child'
 export {
   createFaultProxy,
   type FaultPlan,
@@ -12,7 +12,7 @@ export {
   type ProxiedConnection,
   type RequestHead,
 } from './fault-proxy'
-export { type Listening, listen } from './listen'
+export { freePort, type Listening, listen } from './listen'
 export { baseSeed, createRandom, describeSeed, randomInt } from './random'
 export {
   hasRedisServer,

@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { createServer, type Server as HttpServer, type RequestListener } from 'node:http'
-import type { Server, Socket } from 'node:net'
+import { createServer as createNetServer, type Server, type Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 
 /** A server listening on an ephemeral port of 127.0.0.1. */
@@ -43,4 +43,20 @@ export async function listen(handler: RequestListener | Server): Promise<Listeni
       await closed
     },
   }
+}
+
+/**
+ * A port of 127.0.0.1 that was free a moment ago, for a process that must be told its port
+ * (redis-server, nginx) rather than bind port 0 itself.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
 }

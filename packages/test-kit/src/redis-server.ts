@@ -10,9 +10,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, Socket } from 'node:net'
+import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { dyingWithParent } from './child'
+import { freePort } from './listen'
 
 /** A running Redis the caller may use; `stop` is a no-op for a server given through `REDIS_URL`. */
 export interface RedisServer {
@@ -107,17 +109,6 @@ async function launch(args: string[], port: number): Promise<ChildProcess> {
   return child
 }
 
-/**
- * Wraps a command in util-linux's `setpriv --pdeathsig KILL` where it exists (Debian, CI): the
- * kernel then kills the server when the process that started it dies, so a run killed before
- * `stop()` (a crashed or timed-out worker, `vitest list`, Ctrl-C) leaves no server behind.
- * `setpriv` execs, so the child's pid stays the server's.
- */
-function dyingWithParent(command: string, args: string[]): [string, string[]] {
-  if (spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0) return [command, args]
-  return ['setpriv', ['--pdeathsig', 'KILL', command, ...args]]
-}
-
 /** Sends an inline PING and checks for `+PONG`, without a client library. */
 function pings(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -130,18 +121,6 @@ function pings(port: number): Promise<boolean> {
     socket.once('error', () => done(false))
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')))
     socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'))
-  })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
   })
 }
 

@@ -23,6 +23,11 @@ export interface StreamFormat {
   render(batch: readonly OutputEvent[]): EventInput[]
   /** The terminal event of a stream that failed. */
   fail(error: ProxyError): EventInput
+  /**
+   * Logged while the upstream is silent (a prefill), for formats whose clients expect an event
+   * (Anthropic's `ping`); the others rely on the connection's keepalive comments.
+   */
+  readonly keepalive?: EventInput | undefined
 }
 
 /**

@@ -52,7 +52,7 @@ export function createAnthropicUpstream(options: HttpUpstreamOptions): Upstream 
   return {
     kind: 'anthropic',
     defaultModel: options.defaultModel,
-    async *stream(request, { signal }) {
+    async *stream(request, { signal, onOpen }) {
       const headers: Record<string, string> = {
         accept: 'text/event-stream',
         'anthropic-version': ANTHROPIC_VERSION,
@@ -65,6 +65,7 @@ export function createAnthropicUpstream(options: HttpUpstreamOptions): Upstream 
         /^text\/event-stream/i,
         signal,
       )
+      onOpen?.()
       const toolBlocks = new Map<number, { id: string; name: string; json: string }>()
       let inputTokens = 0
       let outputTokens = 0

@@ -84,16 +84,21 @@ function post(
 async function statusError(status: number, response: IncomingMessage): Promise<ProxyError> {
   const detail = upstreamMessage((await readText(response)).slice(0, 4096))
   const message = `The upstream answered ${status}: ${detail}`
-  if (status === 401 || status === 403) return new ProxyError('upstream-auth', message)
+  if (status === 401 || status === 403) {
+    return new ProxyError('upstream-auth', message, { upstreamStatus: status })
+  }
   const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'))
   if (status === 429) {
     const wait = retryAfterMs === undefined ? '' : ` Retry in ${Math.ceil(retryAfterMs / 1000)} s.`
-    return new ProxyError('upstream-rate-limited', `${message}${wait}`, { retryAfterMs })
+    return new ProxyError('upstream-rate-limited', `${message}${wait}`, {
+      retryAfterMs,
+      upstreamStatus: status,
+    })
   }
   if (status === 408 || status >= 500) {
-    return new ProxyError('upstream-unavailable', message, { retryAfterMs })
+    return new ProxyError('upstream-unavailable', message, { retryAfterMs, upstreamStatus: status })
   }
-  return new ProxyError('upstream-rejected', message)
+  return new ProxyError('upstream-rejected', message, { upstreamStatus: status })
 }
 
 /** The human part of an error body: OpenAI, Anthropic and Ollama all nest it a little differently. */

@@ -24,7 +24,7 @@ export function createOllamaUpstream(options: HttpUpstreamOptions): Upstream {
   return {
     kind: 'ollama',
     defaultModel: options.defaultModel,
-    async *stream(request, { signal }) {
+    async *stream(request, { signal, onOpen }) {
       const headers: Record<string, string> = {}
       if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
       const response = await postStream(
@@ -34,6 +34,7 @@ export function createOllamaUpstream(options: HttpUpstreamOptions): Upstream {
         /^application\/(x-)?ndjson|^application\/json/i,
         signal,
       )
+      onOpen?.()
       let calls = 0
       yield* decodeChunks(readLines(response, signal), (line, out) => {
         const json = parseLine(line)

@@ -45,7 +45,7 @@ export function createOpenAIUpstream(options: HttpUpstreamOptions): Upstream {
   return {
     kind: 'openai',
     defaultModel: options.defaultModel,
-    async *stream(request, { signal }) {
+    async *stream(request, { signal, onOpen }) {
       const headers: Record<string, string> = { accept: 'text/event-stream' }
       if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
       const response = await postStream(
@@ -55,6 +55,7 @@ export function createOpenAIUpstream(options: HttpUpstreamOptions): Upstream {
         /^text\/event-stream/i,
         signal,
       )
+      onOpen?.()
       // Tool calls arrive as fragments keyed by `index`; the first fragment has the id and name.
       const calls = new Map<number, { id: string; name: string; arguments: string }>()
       const completeCalls = (out: UpstreamEvent[]) => {

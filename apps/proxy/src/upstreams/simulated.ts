@@ -33,7 +33,11 @@ export function createSimulatedUpstream(options: SimulatedOptions): Upstream {
   return {
     kind: 'simulated',
     defaultModel: options.defaultModel ?? 'simulated',
-    stream: (request, call) => simulate(request, options, call.faults ?? {}, call.signal),
+    stream: (request, call) => {
+      // Nothing can refuse the built-in model: its faults all happen in the stream.
+      call.onOpen?.()
+      return simulate(request, options, call.faults ?? {}, call.signal)
+    },
   }
 }
 

@@ -46,6 +46,11 @@ export interface UpstreamCall {
   readonly signal: AbortSignal
   /** Simulated faults from `x-unbroken-fault`; only the simulated upstream honours them. */
   readonly faults?: Faults | undefined
+  /**
+   * Called once, when the upstream accepted the request (an HTTP upstream's answer head was a
+   * stream), before any output: an error after it is a failure of the stream, not a refusal.
+   */
+  readonly onOpen?: (() => void) | undefined
 }
 
 /**
