@@ -11,6 +11,14 @@ export interface ToolCall {
   readonly arguments: string
 }
 
+/**
+ * Reasoning an earlier assistant turn carried, signed by the model that wrote it (Anthropic's
+ * thinking blocks, in their own shape): only that vendor's upstream can use it; the others skip it.
+ */
+export type SignedReasoning =
+  | { readonly type: 'thinking'; readonly thinking: string; readonly signature: string }
+  | { readonly type: 'redacted_thinking'; readonly data: string }
+
 /** One conversation turn. */
 export type Message =
   | { readonly role: 'system'; readonly content: string }
@@ -19,6 +27,7 @@ export type Message =
       readonly role: 'assistant'
       readonly content: string
       readonly toolCalls?: readonly ToolCall[] | undefined
+      readonly reasoning?: readonly SignedReasoning[] | undefined
     }
   | { readonly role: 'tool'; readonly toolCallId: string; readonly content: string }
 

@@ -26,6 +26,9 @@ export function createMessageCollector(streamId: string, model: string, inputTok
         if (last?.type === 'thinking') last.thinking += event.text
         else content.push({ type: 'thinking', thinking: event.text, signature: '' })
         return
+      case 'reasoning-signature':
+        if (last?.type === 'thinking') last.signature = event.signature
+        return
       case 'tool-call':
         content.push({ type: 'tool_use', id: event.id, name: event.name, input: parseInput(event) })
         return

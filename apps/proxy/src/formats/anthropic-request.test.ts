@@ -5,7 +5,7 @@ import { countAnthropicTokens, parseAnthropicRequest } from './anthropic-request
 const base = { model: 'claude-haiku-4-5', max_tokens: 256 }
 
 describe('parseAnthropicRequest', () => {
-  it('translates system blocks, tool_use, tool_result and text in order; drops thinking', () => {
+  it('translates system blocks, signed thinking, tool_use, tool_result and text in order', () => {
     const { request, stream } = parseAnthropicRequest({
       ...base,
       stream: true,
@@ -52,6 +52,7 @@ describe('parseAnthropicRequest', () => {
           role: 'assistant',
           content: 'Checking.',
           toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Zürich"}' }],
+          reasoning: [{ type: 'thinking', thinking: 'Call it.', signature: 'EqQB' }],
         },
         { role: 'tool', toolCallId: 'toolu_1', content: '21 °C' },
         { role: 'user', content: 'And tomorrow?' },
@@ -61,6 +62,28 @@ describe('parseAnthropicRequest', () => {
       maxTokens: 256,
       temperature: 0.5,
       stop: ['END'],
+    })
+  })
+
+  it('drops thinking without a signature (another upstream wrote it) and keeps redacted thinking', () => {
+    const { request } = parseAnthropicRequest({
+      ...base,
+      messages: [
+        { role: 'user', content: 'Hi' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'Unsigned.', signature: '' },
+            { type: 'redacted_thinking', data: 'EmwKAhgB' },
+            { type: 'text', text: 'Hello.' },
+          ],
+        },
+      ],
+    })
+    expect(request.messages[1]).toEqual({
+      role: 'assistant',
+      content: 'Hello.',
+      reasoning: [{ type: 'redacted_thinking', data: 'EmwKAhgB' }],
     })
   })
 

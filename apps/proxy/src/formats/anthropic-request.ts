@@ -6,7 +6,13 @@
 import { z } from 'zod'
 import { ProxyError } from '../errors'
 import { estimateInputTokens, estimateTokens } from '../estimate'
-import { describeIssues, type GenerationRequest, type Message, type ToolCall } from '../request'
+import {
+  describeIssues,
+  type GenerationRequest,
+  type Message,
+  type SignedReasoning,
+  type ToolCall,
+} from '../request'
 
 const TRANSLATED_BLOCKS = 'text, tool_use, tool_result, thinking or redacted_thinking'
 
@@ -32,8 +38,10 @@ const block = z.discriminatedUnion(
         ])
         .optional(),
     }),
-    // Thinking from earlier turns: the upstream cannot check another model's signature, so it is dropped.
-    z.object({ type: z.enum(['thinking', 'redacted_thinking']) }),
+    // Signed reasoning of earlier turns, which only an Anthropic upstream reads (and, with thinking
+    // on, requires back in a tool-use turn).
+    z.object({ type: z.literal('thinking'), thinking: z.string(), signature: z.string() }),
+    z.object({ type: z.literal('redacted_thinking'), data: z.string() }),
   ],
   { error: `a block of type ${TRANSLATED_BLOCKS} (this proxy does not translate the others)` },
 )
@@ -151,16 +159,20 @@ function userTurn(blocks: readonly Block[]): Message[] {
 function assistantTurn(blocks: readonly Block[]): Message {
   const texts: string[] = []
   const toolCalls: ToolCall[] = []
+  const reasoning: SignedReasoning[] = []
   for (const item of blocks) {
     if (item.type === 'text') texts.push(item.text)
     else if (item.type === 'tool_use') {
       toolCalls.push({ id: item.id, name: item.name, arguments: JSON.stringify(item.input) })
-    }
+    } else if (item.type === 'redacted_thinking') reasoning.push(item)
+    // Unsigned thinking came from another upstream through this proxy: nobody can check it.
+    else if (item.type === 'thinking' && item.signature !== '') reasoning.push(item)
   }
   return {
     role: 'assistant',
     content: texts.join('\n\n'),
     ...(toolCalls.length > 0 && { toolCalls }),
+    ...(reasoning.length > 0 && { reasoning }),
   }
 }
 

@@ -66,6 +66,9 @@ function expectMessage(message: Anthropic.Message, events: readonly UpstreamEven
     if (event.type === 'reasoning') {
       content.push({ type: 'thinking', thinking: event.text, signature: '' })
     }
+    if (event.type === 'reasoning-signature') {
+      content[content.length - 1] = { ...content.at(-1), signature: event.signature }
+    }
     if (event.type === 'tool-call') {
       const input = JSON.parse(event.arguments)
       content.push({ type: 'tool_use', id: event.id, name: event.name, input })

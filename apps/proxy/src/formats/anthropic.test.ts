@@ -124,6 +124,28 @@ describe('createAnthropicFormat', () => {
     ])
   })
 
+  it('closes a thinking block with its signature_delta, as the API does', () => {
+    const events = rendered(
+      [start],
+      [
+        { type: 'reasoning', text: 'Hm.' },
+        { type: 'reasoning-signature', signature: 'EqQB' },
+        { type: 'text', text: 'Hi' },
+      ],
+    ).slice(2)
+    expect(events.slice(2, 4)).toEqual([
+      [
+        'content_block_delta',
+        {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'signature_delta', signature: 'EqQB' },
+        },
+      ],
+      ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+    ])
+  })
+
   it.each([
     ['stop', 'end_turn'],
     ['length', 'max_tokens'],

@@ -107,6 +107,17 @@ export function createAnthropicFormat(options: { readonly inputTokens: number })
           }),
         )
         return
+      case 'reasoning-signature':
+        // The API sends it last in its thinking block, before content_block_stop.
+        if (open === 'thinking') {
+          out.push(
+            event('content_block_delta', {
+              index,
+              delta: { type: 'signature_delta', signature: item.signature },
+            }),
+          )
+        }
+        return
       case 'text':
         if (open !== 'text') {
           startBlock(out, { type: 'text', text: '' })

@@ -8,6 +8,8 @@ describe('nativeFormat', () => {
       nativeFormat.render([
         { type: 'start', streamId: 's1', model: 'm', upstream: 'openai' },
         { type: 'reasoning', text: 'hm' },
+        // Protocol v1 has no field for it: nothing is written.
+        { type: 'reasoning-signature', signature: 'EqQB' },
         { type: 'text', text: 'Hé 🚀' },
         { type: 'tool-call', id: 'c1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
         { type: 'usage', inputTokens: 3, outputTokens: 4 },

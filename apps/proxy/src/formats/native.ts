@@ -10,13 +10,15 @@ const event = (name: string, data: unknown): EventInput => ({
 
 /** Renders output as v1 events; each delta carries one merged run of text or reasoning. */
 export const nativeFormat: StreamFormat = {
-  render: (batch) => batch.map(renderEvent),
+  // Protocol v1 has no field for a reasoning signature.
+  render: (batch) =>
+    batch.flatMap((item) => (item.type === 'reasoning-signature' ? [] : [renderEvent(item)])),
   // Final: the stream is over and a resume would replay this event, so `retryable` (protocol v1:
   // resume this stream) is false whatever the code; the code says whether a new request may help.
   fail: ({ code, message }) => event('error', { code, message, retryable: false }),
 }
 
-function renderEvent(item: OutputEvent): EventInput {
+function renderEvent(item: Exclude<OutputEvent, { type: 'reasoning-signature' }>): EventInput {
   switch (item.type) {
     case 'start':
       return event('meta', {

@@ -120,6 +120,7 @@ describe('requests', () => {
         role: 'assistant',
         content: '',
         toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Zürich"}' }],
+        reasoning: [{ type: 'thinking', thinking: 'Call it.', signature: 'EqQB' }],
       },
       { role: 'tool', toolCallId: 'call_1', content: '21 °C' },
     ],
@@ -161,7 +162,7 @@ describe('requests', () => {
     ])
   })
 
-  it('sends Anthropic the system prompt apart and tool results as a user turn', async () => {
+  it('sends Anthropic the system prompt apart, signed thinking first, and tool results as a user turn', async () => {
     const { headers, body } = await capture(anthropicFixtures[0] as UpstreamFixture)
     expect(headers.get('x-api-key')).toBe('sk-ant-test')
     expect(headers.get('anthropic-version')).toBe('2023-06-01')
@@ -174,6 +175,7 @@ describe('requests', () => {
       {
         role: 'assistant',
         content: [
+          { type: 'thinking', thinking: 'Call it.', signature: 'EqQB' },
           { type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Zürich' } },
         ],
       },

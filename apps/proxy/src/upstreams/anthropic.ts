@@ -41,6 +41,7 @@ interface EventJson {
     type?: string
     text?: string
     thinking?: string
+    signature?: string
     partial_json?: string
     stop_reason?: string | null
   }
@@ -102,6 +103,8 @@ export function createAnthropicUpstream(options: HttpUpstreamOptions): Upstream 
               out.push({ type: 'text', text: delta.text })
             } else if (delta?.type === 'thinking_delta' && delta.thinking) {
               out.push({ type: 'reasoning', text: delta.thinking })
+            } else if (delta?.type === 'signature_delta' && delta.signature) {
+              out.push({ type: 'reasoning-signature', signature: delta.signature })
             } else if (delta?.type === 'input_json_delta') {
               const block = toolBlocks.get(json.index ?? 0)
               if (block) block.json += delta.partial_json ?? ''
@@ -195,6 +198,8 @@ function toAnthropicMessages(messages: readonly Message[]) {
         })
         break
       case 'assistant':
+        // Signed reasoning first: with thinking on, the API checks it opens the assistant turn.
+        for (const block of message.reasoning ?? []) add('assistant', { ...block })
         if (message.content) add('assistant', { type: 'text', text: message.content })
         for (const call of message.toolCalls ?? []) {
           add('assistant', {

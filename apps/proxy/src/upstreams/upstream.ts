@@ -14,6 +14,11 @@ export type UpstreamEvent =
   | { readonly type: 'text'; readonly text: string }
   /** Reasoning ("thinking") text, shown apart from the answer. */
   | { readonly type: 'reasoning'; readonly text: string }
+  /**
+   * The signature that closes a run of reasoning (Anthropic's thinking blocks): a later turn sends
+   * it back with that reasoning, so the model can check it. Formats with no such field drop it.
+   */
+  | { readonly type: 'reasoning-signature'; readonly signature: string }
   /** One complete tool call; `arguments` is the JSON text the model wrote. */
   | {
       readonly type: 'tool-call'

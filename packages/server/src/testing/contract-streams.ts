@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { UnbrokenServerError } from '../errors'
 import { type ContractKit, collect, plain } from './contract-kit'
 
 /** Stream lifecycle, appends and replay from a cursor. */
@@ -92,6 +93,30 @@ export function describeStreamContract(kit: ContractKit): void {
     it('rejects completing an unknown stream with unknown-stream', async () => {
       const log = await logWith()
       await expect(log.complete(newId())).rejects.toMatchObject({ code: 'unknown-stream' })
+    })
+
+    it("rejects with the server's error class (isInstance), whose code the registry answers with", async () => {
+      const { log, id } = await stream()
+      const append = log.append as (streamId: string, input: unknown) => Promise<string>
+      const failures = await Promise.all(
+        [
+          log.create(id),
+          append(id, { data: 42 }),
+          log.append(newId(), { data: 'x' }),
+          collect(log.read(id, { after: 'not-an-id' })),
+        ].map((attempt) =>
+          attempt.then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        ),
+      )
+      expect(failures.map((error) => UnbrokenServerError.isInstance(error))).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ])
     })
   })
 

@@ -1,2 +1,0 @@
-// The demo app arrives with its own issue; this entry keeps the workspace layout whole.
-export {}
