@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     return toRegistry(c, producer)
   })
 
-  addAnthropicRoutes(app, { admit, toRegistry, producers, logger })
+  addAnthropicRoutes(app, { admit, toRegistry, producers, logger, corsOrigin: deps.corsOrigin })
   addOpenAIRoutes(app, {
     admit,
     toRegistry,

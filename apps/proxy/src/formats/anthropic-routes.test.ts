@@ -243,3 +243,38 @@ describe('with --token-secret', () => {
     expect(names(await readSse(response).rest())).toContain('message_stop')
   })
 })
+
+describe('with --cors-origin', () => {
+  const origin = 'https://app.example.com'
+  let open: TestProxy
+  beforeAll(async () => {
+    open = await startTestProxy(['--cors-origin', origin])
+  })
+  afterAll(() => open.shutdown())
+
+  it('answers the preflight of the SDK in a browser, allowing its headers', async () => {
+    const response = await directFetch(`${open.url}/v1/messages`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers':
+          'anthropic-version,anthropic-dangerous-direct-browser-access,content-type,x-api-key',
+      },
+    })
+    expect(response.status).toBe(204)
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(response.headers.get('access-control-allow-headers')).toContain('anthropic-version')
+  })
+
+  it('lets a browser read a JSON answer (count_tokens)', async () => {
+    const response = await postMessages(
+      JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi' }] }),
+      { origin },
+      '/v1/messages/count_tokens',
+      open,
+    )
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(await response.json()).toEqual({ input_tokens: expect.any(Number) })
+  })
+})
