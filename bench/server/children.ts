@@ -3,6 +3,12 @@
 // child's CPU is reaped into ours before the suite's machine line is read.
 import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
+import { join } from 'node:path'
+
+// BENCH_PROFILE=<dir>: every contender runs under `node --cpu-prof` and, when stopped, exits on its
+// own (a killed process writes no profile), leaving `<dir>/<contender>/*.cpuprofile`: profiles of
+// the real bench scenario, which is how the writer's costs were found.
+const PROFILE_DIR = process.env.BENCH_PROFILE
 
 /** Every server contender, in the order tables print them. */
 export const CONTENDERS = [
@@ -15,6 +21,8 @@ export const CONTENDERS = [
   'better-sse',
   'hono',
   'h3',
+  'base-node',
+  'base-resumable',
 ] as const
 export type Contender = (typeof CONTENDERS)[number]
 
@@ -30,7 +38,11 @@ export async function spawn(contender: Contender, keepAliveMs: number): Promise<
     new URL('./contenders.ts', import.meta.url),
     [contender, String(keepAliveMs)],
     {
-      execArgv: [...process.execArgv, '--expose-gc'],
+      execArgv: [
+        ...process.execArgv,
+        '--expose-gc',
+        ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, contender)}`] : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   )
@@ -54,7 +66,8 @@ export async function spawn(contender: Contender, keepAliveMs: number): Promise<
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return
       const exited = once(child, 'exit')
-      child.kill()
+      if (PROFILE_DIR) child.send({ type: 'exit', id: -1 })
+      else child.kill()
       await exited
     },
   }

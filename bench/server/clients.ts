@@ -49,13 +49,15 @@ function read(
 /** Events per second for `clients` parallel streams of `n` events each (deliveries/s overall). */
 export async function throughput(target: Target, clients: number, n: number): Promise<number> {
   const started = performance.now()
-  const results = await Promise.all(
+  // Settled, not `all`: a failed stream must not leave the others running into the next round.
+  const results = await Promise.allSettled(
     Array.from({ length: clients }, () => read(target, `/tp?n=${n}`)),
   )
   const elapsed = performance.now() - started
-  for (const blocks of results) {
+  for (const result of results) {
+    if (result.status === 'rejected') throw result.reason
     // The opening, an id-only cursor block and `done` may come on top of the n events.
-    if (blocks < n) throw new Error(`a client got ${blocks} of ${n} events`)
+    if (result.value < n) throw new Error(`a client got ${result.value} of ${n} events`)
   }
   return (clients * n) / (elapsed / 1000)
 }

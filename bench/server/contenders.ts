@@ -5,12 +5,8 @@
 // keepalives. Every event is the payload module's chunk, JSON.stringify'd per event, with an id.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
-import {
-  createEventHub,
-  createMemoryEventLog,
-  createResumableStreams,
-  type EventWriter,
-} from '@unbroken/server'
+import type { EventWriter } from '@unbroken/server'
+import * as current from '@unbroken/server'
 import { createSession } from 'better-sse'
 import { createEventStream, H3, toNodeHandler } from 'h3'
 import { Hono } from 'hono'
@@ -115,7 +111,14 @@ function raw(batch: 'none' | 'bytes' | 'events') {
   }
 }
 
+const contender = process.argv[2] as Contender
 const keepAliveMs = Number(process.argv[3] ?? 15_000)
+// BENCH_BASELINE=<another checkout's packages/server/src/index.ts>: the base-* contenders run that
+// copy of the server, so that a change is measured against its baseline in the same rounds.
+const baseline = process.env.BENCH_BASELINE
+if (contender.startsWith('base-') && !baseline) throw new Error(`${contender} needs BENCH_BASELINE`)
+const { createEventHub, createMemoryEventLog, createResumableStreams }: typeof current =
+  contender.startsWith('base-') ? await import(baseline as string) : current
 const hub = createEventHub({ keepAliveMs })
 
 /** Our writer, driven as its README says: await every send, stop on 'closed'. */
@@ -266,8 +269,10 @@ function create(contender: Contender): Server {
     case 'raw-64ev':
       return createServer(raw('events'))
     case 'ours-node':
+    case 'base-node':
       return createServer((req, res) => void ours(hub.node(req, res), route(req.url ?? '/')))
     case 'ours-resumable':
+    case 'base-resumable':
       return resumable()
     case 'ours-web':
       return createAdaptorServer({
@@ -303,11 +308,13 @@ function answer(question: string): number {
   }
 }
 
-const server = create(process.argv[2] as Contender)
+const server = create(contender)
 server.listen(0, '127.0.0.1', () => {
   const address = server.address()
   process.send?.({ type: 'ready', port: typeof address === 'object' ? address?.port : 0 })
 })
 process.on('message', (message: { type: string; id: number }) => {
+  // Asked to exit (BENCH_PROFILE): a normal exit is what makes `--cpu-prof` write its profile.
+  if (message.type === 'exit') process.exit(0)
   process.send?.({ type: 'reply', id: message.id, value: answer(message.type) })
 })

@@ -16,6 +16,7 @@ import { parseJson, readBody } from './body'
 import { ProxyError, STATUS } from './errors'
 import { addAnthropicRoutes } from './formats/anthropic-routes'
 import { nativeFormat } from './formats/native'
+import { addOpenAIRoutes } from './formats/openai-routes'
 import type { Logger } from './logger'
 import type { ProxyMetrics } from './metrics'
 import type { StreamProducers } from './producer'
@@ -113,7 +114,15 @@ export function createApp(deps: AppDeps): ProxyApp {
     return toRegistry(c, producer)
   })
 
-  addAnthropicRoutes(app, { admit, toRegistry, producers, logger })
+  addAnthropicRoutes(app, { admit, toRegistry, producers, logger, corsOrigin: deps.corsOrigin })
+  addOpenAIRoutes(app, {
+    admit,
+    toRegistry,
+    producers,
+    logger,
+    upstream: deps.upstream,
+    corsOrigin: deps.corsOrigin,
+  })
 
   app.on(['GET', 'DELETE', 'OPTIONS'], [STREAMS_PATH, `${STREAMS_PATH}/:id`], (c) => {
     const id = c.req.param('id')

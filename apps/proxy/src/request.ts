@@ -61,7 +61,8 @@ const toolCall = z
   })
   .strict()
 
-function isJsonObject(text: string): boolean {
+/** Whether `text` is a JSON object: tool-call arguments every upstream can take. */
+export function isJsonObject(text: string): boolean {
   try {
     const value: unknown = JSON.parse(text)
     return typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -6,6 +6,7 @@ it('exports exactly the public API', async () => {
       "UnbrokenClientError",
       "createEventStream",
       "createEventStreamParser",
+      "createIdempotencyKey",
     ]
   `)
 })

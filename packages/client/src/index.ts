@@ -2,6 +2,7 @@ export type { ClientErrorCode, ClientErrorDetails } from './errors'
 export { UnbrokenClientError } from './errors'
 export type { EventStreamParser, EventStreamParserOptions, ServerSentEvent } from './parser'
 export { createEventStreamParser } from './parser'
+export { createIdempotencyKey } from './request'
 export { createEventStream } from './stream'
 export type {
   AuthContext,

@@ -37,28 +37,34 @@ export const createLLMState = (sentAt: number): LLMState => ({
   sentAt,
 })
 
-/** The events with something to show; others (`meta`, a server's own types) pass unread. */
-const FOLDED = ['delta', 'tool-call', 'usage', 'done']
-
 /** Folds one protocol v1 event (DESIGN §4) into the state; `error` ends the stream in the client. */
-export function reduceLLMEvent(state: LLMState, event: ServerSentEvent, now: number): LLMState {
-  if (!FOLDED.includes(event.type)) return state
-  const data = JSON.parse(event.data || '{}')
-  switch (event.type) {
-    case 'delta':
+export function reduceLLMEvent(
+  state: LLMState,
+  { type, data }: ServerSentEvent,
+  now: number,
+): LLMState {
+  // Events with nothing to show (`meta`, a server's own types) pass unread.
+  switch (type) {
+    case 'delta': {
+      const delta = JSON.parse(data)
       return {
         ...state,
-        text: state.text + (data.text ?? ''),
-        reasoning: state.reasoning + (data.reasoning ?? ''),
+        text: state.text + (delta.text ?? ''),
+        reasoning: state.reasoning + (delta.reasoning ?? ''),
         tokens: state.tokens + 1,
         firstTokenAt: state.firstTokenAt ?? now,
         lastTokenAt: now,
       }
+    }
     case 'tool-call':
-      return { ...state, toolCalls: [...state.toolCalls, data] }
+      return { ...state, toolCalls: [...state.toolCalls, JSON.parse(data)] }
     case 'usage':
-      return { ...state, usage: data }
+      return { ...state, usage: JSON.parse(data) }
+    case 'done': {
+      const done = JSON.parse(data || '{}')
+      return { ...state, finishReason: done.finishReason ?? done.reason }
+    }
     default:
-      return { ...state, finishReason: data.finishReason ?? data.reason }
+      return state
   }
 }

@@ -1,6 +1,7 @@
 import {
   type CloseInfo,
   createEventStream,
+  createIdempotencyKey,
   type EventStream,
   type EventStreamOptions,
   type EventStreamSnapshot,
@@ -9,11 +10,16 @@ import {
 } from '@unbroken/client'
 import { cancelStream } from './cancel'
 import { createFrameScheduler } from './frame'
-import { loadStream, storeStream } from './storage'
+import { loadStream, type StreamRequest, storeStream } from './storage'
 import type { EventStreamRequest, EventStreamView, UseEventStreamOptions } from './types'
 
 /** What identifies a stream: a URL's href, or the request object itself; `null` is none. */
 export type RequestKey = string | Exclude<EventStreamRequest, string | URL> | null
+
+/** What `open` sends: a saved request, or a new one whose body may be any `BodyInit`. */
+interface OpenRequest extends Pick<EventStreamOptions, 'method' | 'body' | 'idempotencyKey'> {
+  readonly url: string | URL
+}
 
 export const keyOf = (request: EventStreamRequest | null): RequestKey =>
   request instanceof URL ? request.href : request
@@ -53,6 +59,8 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   let seen: EventStreamSnapshot | undefined
   /** Where to resume and cancel: the `Content-Location` once a response gave one. */
   let location: string | undefined
+  /** Until then, the request to send again after a reload (a POST with a text body). */
+  let unanswered: StreamRequest | undefined
   /** The id of the last event folded into `state`. */
   let position = ''
   /** The last event of the replay in progress (agreement A3's `Unbroken-Replay-Through`). */
@@ -75,13 +83,22 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
 
   const forget = () => storeStream(latest.current.id)
 
-  const open = (url: string | URL, method?: string, body?: BodyInit | null) => {
+  /** Opens the stream of `request`: a `GET` of a known stream, or the request itself. */
+  const open = ({ url, method, body, idempotencyKey }: OpenRequest) => {
     stopWhenOpen = false
     const own: EventStreamOptions = {
       method,
       body,
+      idempotencyKey,
       lastEventId: position,
       onOpen(response) {
+        if (current !== stream) {
+          // Replaced or unmounted while its stop() waited for this answer (see `disconnect`):
+          // stop the generation now that its URL is known, then let it go. Nobody shows the
+          // outcome any more, so a failed DELETE has nowhere to go.
+          cancelStream(current.url, latest.current).catch(() => {})
+          return current.close()
+        }
         location = current.url
         replayThrough = response.headers.get('unbroken-replay-through')
         // Saved at once too: a tab killed without `pagehide` can still re-attach from here.
@@ -95,7 +112,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
       },
       onClose(info: CloseInfo) {
         // A stream that ended has nothing left to re-attach to.
-        if (info.reason !== 'aborted') forget()
+        if (current === stream && info.reason !== 'aborted') forget()
       },
     }
     // The other options are read at use time, so the latest render's headers and callbacks apply.
@@ -124,7 +141,9 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   const disconnect = () => {
     frame.cancel()
     stopListening?.()
-    stream?.close()
+    // A stream whose stop() waits for the server's answer stays open until it comes (`onOpen`):
+    // aborting it would leave its generation running, with nobody knowing where to stop it.
+    if (!stopWhenOpen) stream?.close()
     stream = undefined
   }
 
@@ -133,17 +152,23 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     key = next
     state = initialState()
     position = ''
-    location = seen = undefined
+    location = seen = unanswered = undefined
     if (next === null) return publish({ ...IDLE, state })
     const { url, method, body } = typeof next === 'string' ? { url: next } : next
-    open(url, method, body)
+    // The key is chosen here, not by the client, so that it can be saved with the request.
+    const { idempotencyKey = createIdempotencyKey() } = latest.current
+    if (idempotencyKey && typeof body === 'string')
+      unanswered = { url: String(url), method, body, idempotencyKey }
+    open({ url, method, body, idempotencyKey })
+    persist()
   }
 
   const live = () => stream && seen?.status !== 'closed'
 
   const persist = () => {
-    if (location && live())
-      storeStream(latest.current.id, { url: location, lastEventId: position, state })
+    const request = location ? { url: location } : unanswered
+    if (request && live())
+      storeStream(latest.current.id, { ...request, lastEventId: position, state })
   }
 
   const stop = async () => {
@@ -155,6 +180,12 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     }
     try {
       await cancelStream(location, latest.current)
+      // Waiting out a backoff, the stream would show `reconnecting` until then: read the rest,
+      // up to the cancelled `done`, now.
+      if (stream === current && seen?.status === 'reconnecting') {
+        disconnect()
+        open({ url: location })
+      }
     } catch (error) {
       if (stream !== current) return
       // The user asked to stop: stop showing the stream either way, and say why it may still run.
@@ -183,14 +214,16 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     const saved = mounted ? undefined : loadStream<S>(latest.current.id)
     mounted = true
     if (saved) {
-      // A reload mid-stream: re-attach by GET from the saved position, never send it again.
+      // A reload mid-stream: re-attach by GET from the saved position, never send it again
+      // (unless the server had not answered: then the same POST with the same key).
       key = next
       state = saved.state
       position = saved.lastEventId
-      location = saved.url
-      open(location, 'GET')
+      if (saved.method) unanswered = saved
+      else location = saved.url
+      open(saved)
     } else if (next !== key) start(next)
-    else if (!stream && location && seen?.status !== 'closed') open(location, 'GET')
+    else if (!stream && location && seen?.status !== 'closed') open({ url: location })
   }
 
   const detach = () => {
@@ -220,12 +253,13 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     },
     stop,
     retry() {
-      if (!seen || live()) return
+      // Only a failure is retried: after `done` or a stop, it would start another generation.
+      if (seen?.closeReason !== 'error') return
       const code = seen.error?.code
       // Resume where only the connection failed; send again where the stream itself ended.
-      if (location && code !== 'server-error' && code !== 'resume-failed' && code !== undefined) {
+      if (location && code !== 'server-error' && code !== 'resume-failed') {
         disconnect()
-        open(location, 'GET')
+        open({ url: location })
       } else if (key !== null) start(key)
     },
     reset() {

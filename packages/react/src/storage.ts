@@ -1,7 +1,19 @@
-/** What a reload needs to re-attach to a stream: where it is, how far the state got, the state. */
-export interface SavedStream<S> {
-  /** The stream's `Content-Location`, resolved. */
+/**
+ * The request that (re-)attaches to a stream: a `GET` of its `Content-Location` once the server
+ * answered; until then the `POST` itself, with the same `Idempotency-Key`, which a server that
+ * honours it (agreement A4) attaches to the same generation instead of starting another.
+ */
+export interface StreamRequest {
   readonly url: string
+  /** Absent for the `GET` of a known stream. */
+  readonly method?: string | undefined
+  /** Only a text body can be saved. */
+  readonly body?: string | undefined
+  readonly idempotencyKey?: string | undefined
+}
+
+/** What a reload needs to re-attach to a stream: the request, how far the state got, the state. */
+export interface SavedStream<S> extends StreamRequest {
   /** The id of the last event folded into `state` ('' before the first: replay from the start). */
   readonly lastEventId: string
   readonly state: S

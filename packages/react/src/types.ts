@@ -35,6 +35,7 @@ export interface UseEventStreamOptions<S>
   /**
    * Keeps the stream's URL, position and state (JSON) in `sessionStorage` under `unbroken:<id>`,
    * so that a reload or a remount re-attaches with a `GET` instead of sending the request again.
+   * Until the server answers, it keeps the request (a text body) and its `Idempotency-Key`.
    */
   readonly id?: string
   /** Unmounting sends the `DELETE` that stops the generation, instead of only disconnecting. */

@@ -134,6 +134,17 @@ it('commits at most once per animation frame however fast events arrive', async 
   expect(result.commits.count).toBeLessThanOrEqual(frames.frames + 2)
 })
 
+it('renders a burst of 10,000 events in a few frames, with no update-depth error', async () => {
+  const errors = vi.spyOn(console, 'error')
+  const frames = countFrames()
+  const { result } = mount(post({ tokens: 10_000 }))
+  await waitFor(() => expect(stream(result).closeReason).toBe('done'))
+  frames.stop()
+  expect(stream(result).state).toBe(expectedText(10_000))
+  expect(result.commits.count).toBeLessThanOrEqual(frames.frames + 2)
+  expect(errors).not.toHaveBeenCalled()
+})
+
 it('ends the stream with a typed invalid-argument error when the reducer throws', async () => {
   const { result } = mount(post({ tokens: 5 }), {
     reducer: (text, event) => {

@@ -1,8 +1,8 @@
 // Exactly once across drops, reloads and auth refresh: the text equals the source, with no gap and
 // no repeat, and a re-attach is a GET from the saved position, never a second POST.
 import { act, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, expect, it } from 'vitest'
-import { expectedText, type LLMServer, startLLMServer } from '../test/llm-server'
+import { afterEach, beforeEach, expect, it, onTestFinished, vi } from 'vitest'
+import { expectedText, holdFirstAnswer, type LLMServer, startLLMServer } from '../test/llm-server'
 import { renderHookCounted } from '../test/render'
 import { type LLMStreamOptions, useLLMStream } from './index'
 
@@ -85,8 +85,9 @@ it('is still waiting after a reload during the prefill', async () => {
   const first = chat({ id: 'chat-3' })
   // The first token waits for release(): a prefill that lasts as long as the test needs.
   act(() => first.latest.current.send({ tokens: 3, holdAfter: 0 }))
-  // The response opened (its place is saved), and the model is still thinking.
-  await waitFor(() => expect(sessionStorage.getItem('unbroken:chat-3')).not.toBeNull())
+  // The response opened (the stream's URL is saved), and the model is still thinking.
+  const saved = () => JSON.parse(sessionStorage.getItem('unbroken:chat-3') ?? '{}')
+  await waitFor(() => expect(saved().url).toBe(server.streams[0]))
   reload(first.unmount)
   const second = chat({ id: 'chat-3' })
   await waitFor(() => expect(methods()).toEqual(['POST', 'GET']))
@@ -94,6 +95,41 @@ it('is still waiting after a reload during the prefill', async () => {
   server.release()
   await waitFor(() => expect(second.latest.current.status).toBe('done'))
   expect(second.latest.current.text).toBe(expectedText(3))
+})
+
+it('after a reload before the POST was answered, sends it again with the same key and shows the one generation', async () => {
+  const held = await holdFirstAnswer(server)
+  onTestFinished(held.close)
+  const first = chat({ api: held.api, id: 'chat-7' })
+  act(() => first.latest.current.send({ tokens: 20, holdAfter: 5 }))
+  // The server started the generation; its answer has not reached the page.
+  await waitFor(() => expect(server.streams).toHaveLength(1))
+  reload(first.unmount)
+  const second = chat({ api: held.api, id: 'chat-7' })
+  await waitFor(() => expect(second.latest.current.text).toBe(expectedText(5)))
+  server.release()
+  await waitFor(() => expect(second.latest.current.status).toBe('done'))
+  expect(second.latest.current.text).toBe(expectedText(20))
+  expect(methods()).toEqual(['POST', 'POST'])
+  const [sent, again] = server.requests
+  expect(again?.idempotencyKey).toBe(sent?.idempotencyKey)
+  expect(server.streams).toHaveLength(1)
+})
+
+it('with idempotencyKey: false, saves nothing before the POST was answered, and a reload sends nothing', async () => {
+  const held = await holdFirstAnswer(server)
+  onTestFinished(held.close)
+  const options = { api: held.api, id: 'chat-8', idempotencyKey: false } as const
+  const first = chat(options)
+  act(() => first.latest.current.send({ tokens: 3 }))
+  await waitFor(() => expect(server.streams).toHaveLength(1))
+  expect(sessionStorage.getItem('unbroken:chat-8')).toBeNull()
+  reload(first.unmount)
+  const second = chat(options)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(second.latest.current.status).toBe('idle')
+  expect(methods()).toEqual(['POST'])
+  expect(server.requests[0]?.idempotencyKey).toBeUndefined()
 })
 
 it('keeps the stream URL, the position and the state in sessionStorage under the id', async () => {
@@ -126,6 +162,58 @@ it('stays idle on a mount with an id and nothing saved', async () => {
   await new Promise((resolve) => setTimeout(resolve, 50))
   expect(latest.current.status).toBe('idle')
   expect(server.requests).toEqual([])
+})
+
+it('keeps two hooks with different ids apart across a reload', async () => {
+  const twoChats = () =>
+    renderHookCounted(() => [
+      useLLMStream({ api: server.api, id: 'left' }),
+      useLLMStream({ api: server.api, id: 'right' }),
+    ])
+  const texts = (chats: { text: string }[]) => chats.map(({ text }) => text)
+  const first = twoChats()
+  act(() => {
+    first.latest.current[0]?.send({ tokens: 12, holdAfter: 4 })
+    first.latest.current[1]?.send({ tokens: 6, holdAfter: 2 })
+  })
+  await waitFor(() =>
+    expect(texts(first.latest.current)).toEqual([expectedText(4), expectedText(2)]),
+  )
+  reload(first.unmount)
+  const second = twoChats()
+  await waitFor(() => expect(methods()).toEqual(['POST', 'POST', 'GET', 'GET']))
+  server.release()
+  await waitFor(() =>
+    expect(second.latest.current.map(({ status }) => status)).toEqual(['done', 'done']),
+  )
+  expect(texts(second.latest.current)).toEqual([expectedText(12), expectedText(6)])
+})
+
+it.each([
+  [
+    'disabled (reading it throws, as with blocked site data)',
+    () =>
+      vi.spyOn(window, 'sessionStorage', 'get').mockImplementation(() => {
+        throw new DOMException('The operation is insecure.', 'SecurityError')
+      }),
+  ],
+  [
+    'full (every write throws, as in Safari private mode)',
+    () =>
+      vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+      }),
+  ],
+])('streams on, without persistence, when sessionStorage is %s', async (_, breakStorage) => {
+  breakStorage()
+  const { latest, unmount } = chat({ id: 'no-storage' })
+  act(() => latest.current.send({ tokens: 8, holdAfter: 4 }))
+  await waitFor(() => expect(latest.current.text).toBe(expectedText(4)))
+  dispatchEvent(new Event('pagehide'))
+  server.release()
+  await waitFor(() => expect(latest.current.status).toBe('done'))
+  expect(latest.current.text).toBe(expectedText(8))
+  unmount()
 })
 
 it('refreshes an expired token through onAuthRequired and resumes with the new one', async () => {

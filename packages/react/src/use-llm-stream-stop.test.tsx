@@ -1,8 +1,8 @@
 // Stop is not disconnect: stop() is the authorised DELETE that ends the generation; unmounting
 // closes the connection and leaves the generation running, unless stopOnUnmount.
 import { act, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, expect, it } from 'vitest'
-import { expectedText, type LLMServer, startLLMServer } from '../test/llm-server'
+import { afterEach, beforeEach, expect, it, onTestFinished } from 'vitest'
+import { expectedText, holdFirstAnswer, type LLMServer, startLLMServer } from '../test/llm-server'
 import { renderHookCounted } from '../test/render'
 import { type LLMStreamOptions, useLLMStream } from './index'
 
@@ -90,4 +90,70 @@ it('stop() after the stream ended sends nothing', async () => {
   await act(() => latest.current.stop())
   expect(methods()).toEqual(['POST'])
   expect(latest.current.status).toBe('done')
+})
+
+it('send, stop and send again before the first POST was answered also stops the first generation', async () => {
+  const held = await holdFirstAnswer(server)
+  const { latest } = chat({ api: held.api })
+  act(() => latest.current.send({ tokens: 10, holdAfter: 3 }))
+  // The server started the first generation; its answer has not reached the page.
+  await waitFor(() => expect(server.streams).toHaveLength(1))
+  act(() => {
+    void latest.current.stop()
+    latest.current.send({ tokens: 3 })
+  })
+  await waitFor(() => expect(latest.current.status).toBe('done'))
+  held.release()
+  // The second stream ended by itself: the one cancelled is the first.
+  await waitFor(() => expect([...server.stopped.values()]).toEqual(['cancelled']))
+  expect(latest.current.text).toBe(expectedText(3))
+  await held.close()
+})
+
+it('with stopOnUnmount, unmounting before the POST was answered stops the generation once it is', async () => {
+  const held = await holdFirstAnswer(server)
+  const { latest, unmount } = chat({ api: held.api, stopOnUnmount: true })
+  act(() => latest.current.send({ tokens: 10, holdAfter: 3 }))
+  await waitFor(() => expect(server.streams).toHaveLength(1))
+  unmount()
+  held.release()
+  await waitFor(() => expect([...server.stopped.values()]).toEqual(['cancelled']))
+  await waitFor(() => expect(server.openConnections).toBe(0))
+  await held.close()
+})
+
+it('stop() while reconnecting ends as stopped without waiting out the backoff', async () => {
+  // A backoff far longer than the wait below: only a stop that resumes at once can pass.
+  const { latest } = chat({ shouldRetry: () => 60_000 })
+  act(() => latest.current.send({ tokens: 10, holdAfter: 3 }))
+  await waitFor(() => expect(latest.current.text).toBe(expectedText(3)))
+  server.cut()
+  await waitFor(() => expect(latest.current.status).toBe('reconnecting'))
+  await act(() => latest.current.stop())
+  await waitFor(() => expect(latest.current.status).toBe('stopped'))
+  expect([...server.stopped.values()]).toEqual(['cancelled'])
+  expect(latest.current.text).toBe(expectedText(3))
+})
+
+it('a stream replaced while its stop() waited, whose POST then fails, leaves the new one saved', async () => {
+  const held = await holdFirstAnswer(server)
+  onTestFinished(held.close)
+  const { latest } = chat({ api: held.api, id: 'replaced' })
+  act(() => latest.current.send({ tokens: 10, holdAfter: 3 }))
+  await waitFor(() => expect(server.streams).toHaveLength(1))
+  act(() => {
+    void latest.current.stop()
+    latest.current.send({ tokens: 6, holdAfter: 2 })
+  })
+  await waitFor(() => expect(latest.current.text).toBe(expectedText(2)))
+  // The saved URL goes through the proxy: its path names the stream.
+  const savedPath = () =>
+    new URL(JSON.parse(sessionStorage.getItem('unbroken:replaced') ?? '{}').url ?? 'x:').pathname
+  const secondPath = new URL(server.streams[1] ?? 'x:').pathname
+  expect(savedPath()).toBe(secondPath)
+  held.cut()
+  await waitFor(() => expect(held.closed).toBe(true))
+  // The first stream's failure is handled in the tasks right after its socket closed.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(savedPath()).toBe(secondPath)
 })

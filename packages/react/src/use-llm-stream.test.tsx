@@ -40,6 +40,16 @@ it('sends one POST from a mount effect under StrictMode, which runs the effect t
   expect(server.requests.map(({ method }) => method)).toEqual(['POST'])
 })
 
+it('sends one POST, and one DELETE for the stream it replaces, from an event handler under StrictMode', async () => {
+  const { latest } = renderHookCounted(() => useLLMStream({ api: server.api }), { strict: true })
+  act(() => latest.current.send({ tokens: 6, holdAfter: 2 }))
+  await waitFor(() => expect(latest.current.text).toBe(expectedText(2)))
+  act(() => latest.current.send({ tokens: 3 }))
+  await waitFor(() => expect(latest.current.status).toBe('done'))
+  expect(latest.current.text).toBe(expectedText(3))
+  expect(server.requests.map(({ method }) => method)).toEqual(['POST', 'DELETE', 'POST'])
+})
+
 it('is idle before the first send, with no request made', async () => {
   const { latest } = chat()
   expect(latest.current).toMatchObject({ status: 'idle', text: '', error: undefined })
@@ -142,6 +152,21 @@ it('retry after an error event sends the same body again, as a new stream', asyn
   await waitFor(() => expect(latest.current.status).toBe('error'))
   expect(latest.current.text).toBe(expectedText(3))
   expect(server.requests.map(({ method }) => method)).toEqual(['POST', 'POST'])
+})
+
+it('retry after done or a stop sends nothing: it would start another generation', async () => {
+  const { latest } = chat()
+  act(() => latest.current.send({ tokens: 3 }))
+  await waitFor(() => expect(latest.current.status).toBe('done'))
+  act(() => latest.current.retry())
+  act(() => latest.current.send({ tokens: 6, holdAfter: 2 }))
+  await waitFor(() => expect(latest.current.text).toBe(expectedText(2)))
+  await act(() => latest.current.stop())
+  await waitFor(() => expect(latest.current.status).toBe('stopped'))
+  act(() => latest.current.retry())
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(latest.current.status).toBe('stopped')
+  expect(server.requests.map(({ method }) => method)).toEqual(['POST', 'POST', 'DELETE'])
 })
 
 it('walks the statuses in order and renders no status that did not happen', async () => {

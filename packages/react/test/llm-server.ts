@@ -10,7 +10,7 @@ import {
   createResumableStreams,
   type ProducerStream,
 } from '@unbroken/server'
-import { listen } from '@unbroken/test-kit'
+import { createFaultProxy, listen } from '@unbroken/test-kit'
 
 /** What a test POSTs: the producer writes `tokens` deltas, `pauseMs` apart. */
 export interface ProduceRequest {
@@ -29,6 +29,7 @@ export interface SeenRequest {
   readonly path: string
   readonly lastEventId: string | undefined
   readonly authorization: string | undefined
+  readonly idempotencyKey: string | undefined
 }
 
 export interface LLMServer {
@@ -116,6 +117,7 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
       path: req.url ?? '',
       lastEventId: raw === undefined ? undefined : String(raw),
       authorization: req.headers.authorization,
+      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
     })
     if (!req.url?.startsWith('/streams')) {
       res.writeHead(404, { 'content-type': 'application/json' })
@@ -159,5 +161,27 @@ export async function startLLMServer({ keepAliveMs = 0 } = {}): Promise<LLMServe
       await streams.close()
       await listening.close()
     },
+  }
+}
+
+/**
+ * A fault proxy in front of `server` that holds back the answer to the first request (the server
+ * has started the stream; the page has not heard of it) until `release()`, as a slow network does.
+ */
+export async function holdFirstAnswer(server: LLMServer) {
+  const proxy = await createFaultProxy({
+    targetPort: Number(new URL(server.origin).port),
+    plan: ({ index }) => (index === 0 ? { stallAt: 0 } : {}),
+  })
+  return {
+    api: `${proxy.origin}/streams`,
+    release: () => proxy.connections[0]?.release(),
+    /** Cuts the held connection: its request fails with no answer at all. */
+    cut: () => proxy.connections[0]?.cutNow(),
+    /** The held connection is gone on both sides (the page has seen its request fail). */
+    get closed() {
+      return proxy.connections[0]?.closed ?? false
+    },
+    close: proxy.close,
   }
 }

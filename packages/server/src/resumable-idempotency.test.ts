@@ -161,6 +161,24 @@ describe('POST with an Idempotency-Key', () => {
     expect(server.runs()).toBe(2)
   })
 
+  it('creates nothing for a POST its expiresAt hook failed, so the retry runs the generation', async () => {
+    let hookCalls = 0
+    const server = await serve({
+      expiresAt: () => {
+        if (++hookCalls === 1) throw new Error('token service unreachable')
+        return undefined
+      },
+      onError: () => {},
+    })
+    const failed = await server.post()
+    expect(failed.status).toBe(500)
+    await failed.body?.cancel()
+    const again = await server.post()
+    server.release()
+    expect(await texts(again)).toEqual(['a', 'b', 'c'])
+    expect(server.runs()).toBe(1)
+  })
+
   it('refuses a key too short to be unguessable with 400 invalid-argument', async () => {
     const server = await serve()
     const response = await server.post({ 'idempotency-key': 'abc' })

@@ -211,3 +211,70 @@ describe('errors and count_tokens', () => {
     expect(await response.json()).toEqual({ input_tokens: 11 })
   })
 })
+
+describe('with --token-secret', () => {
+  let secured: TestProxy
+  beforeAll(async () => {
+    secured = await startTestProxy(['--token-secret', 'a-secret-of-at-least-32-characters!!'])
+  })
+  afterAll(() => secured.shutdown())
+
+  it('refuses a request without a token with 401 authentication_error', async () => {
+    const response = await postMessages(
+      request('Hi', { stream: true }),
+      {},
+      '/v1/messages',
+      secured,
+    )
+    expect(response.status).toBe(401)
+    expect((await response.json()).error.type).toBe('authentication_error')
+  })
+
+  it('streams to a bearer token, as the SDK sends its authToken', async () => {
+    const minted = await directFetch(`${secured.url}/v1/auth/token`, { method: 'POST' })
+    const { token } = await minted.json()
+    const response = await postMessages(
+      request('Hi', { stream: true }),
+      { authorization: `Bearer ${token}` },
+      '/v1/messages',
+      secured,
+    )
+    expect(response.status).toBe(200)
+    expect(names(await readSse(response).rest())).toContain('message_stop')
+  })
+})
+
+describe('with --cors-origin', () => {
+  const origin = 'https://app.example.com'
+  let open: TestProxy
+  beforeAll(async () => {
+    open = await startTestProxy(['--cors-origin', origin])
+  })
+  afterAll(() => open.shutdown())
+
+  it('answers the preflight of the SDK in a browser, allowing its headers', async () => {
+    const response = await directFetch(`${open.url}/v1/messages`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers':
+          'anthropic-version,anthropic-dangerous-direct-browser-access,content-type,x-api-key',
+      },
+    })
+    expect(response.status).toBe(204)
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(response.headers.get('access-control-allow-headers')).toContain('anthropic-version')
+  })
+
+  it('lets a browser read a JSON answer (count_tokens)', async () => {
+    const response = await postMessages(
+      JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi' }] }),
+      { origin },
+      '/v1/messages/count_tokens',
+      open,
+    )
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(await response.json()).toEqual({ input_tokens: expect.any(Number) })
+  })
+})

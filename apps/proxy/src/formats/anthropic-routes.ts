@@ -2,6 +2,7 @@
 // `POST /v1/messages/count_tokens`, in front of any upstream. A streamed answer is a resumable
 // stream like the native one: its events carry ids and its `Content-Location` resumes it.
 import { UnbrokenServerError } from '@unbroken/server'
+import { cors } from 'hono/cors'
 import type { ProxyApp, ProxyContext, StreamRouteContext } from '../app'
 import { parseJson, readBody } from '../body'
 import { ProxyError } from '../errors'
@@ -19,9 +20,18 @@ export const MESSAGES_PATH = '/v1/messages'
 export interface AnthropicRouteDeps extends StreamRouteContext {
   readonly producers: StreamProducers
   readonly logger: Logger
+  readonly corsOrigin: string | undefined
 }
 
 export function addAnthropicRoutes(app: ProxyApp, deps: AnthropicRouteDeps): void {
+  if (deps.corsOrigin) {
+    // The registry adds CORS to stream answers itself; this covers preflights (the SDK in a
+    // browser sends anthropic-version and its own headers, reflected here) and JSON answers.
+    const exposeHeaders = ['Content-Location', 'Retry-After', 'Unbroken-Replay-Through']
+    app.use(`${MESSAGES_PATH}/*`, cors({ origin: deps.corsOrigin, exposeHeaders }))
+    app.use(MESSAGES_PATH, cors({ origin: deps.corsOrigin, exposeHeaders }))
+  }
+
   // Every answer of these routes, errors included, is in the API's shape: the SDKs read it.
   const route = (handler: (c: ProxyContext) => Promise<Response>) => async (c: ProxyContext) => {
     try {

@@ -1,0 +1,73 @@
+// Test support for the OpenAI-compatible endpoint: requests to it, and a reader of its stream that
+// is independent of the proxy's own code (it assembles chunks as the SDKs do).
+import type { SseEvent } from '@unbroken/test-kit'
+import type { RunningProxy } from '../server'
+import { directFetch } from '../test-proxy'
+
+/** POSTs a chat-completions body (an object, or raw text); `headers` add to the JSON type. */
+export function postChat(
+  proxy: RunningProxy,
+  body: object | string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return directFetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+/** What a chat-completion stream said, assembled. */
+export interface ChatOutcome {
+  text: string
+  reasoning: string
+  toolCalls: Array<{ id: string; name: string; arguments: string }>
+  finishReason: string | undefined
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined
+  /** The stream's last event was `[DONE]`. */
+  done: boolean
+  /** The error chunk's `error`, when the stream ended with one. */
+  error: { message: string; type: string; code: string } | undefined
+}
+
+/** Assembles a chat-completion stream's events; throws on anything after `[DONE]` or the error. */
+export function assembleChunks(events: readonly SseEvent[]): ChatOutcome {
+  const outcome: ChatOutcome = {
+    text: '',
+    reasoning: '',
+    toolCalls: [],
+    finishReason: undefined,
+    usage: undefined,
+    done: false,
+    error: undefined,
+  }
+  for (const event of events) {
+    if (outcome.done || outcome.error) throw new Error(`an event after the end: ${event.data}`)
+    if (event.data === '[DONE]') {
+      outcome.done = true
+      continue
+    }
+    const json = JSON.parse(event.data)
+    if (json.error) {
+      outcome.error = json.error
+      continue
+    }
+    outcome.usage = json.usage ?? outcome.usage
+    for (const { delta, finish_reason } of json.choices) {
+      outcome.text += delta.content ?? ''
+      outcome.reasoning += delta.reasoning_content ?? ''
+      for (const call of delta.tool_calls ?? []) {
+        const known = outcome.toolCalls[call.index]
+        if (known) known.arguments += call.function.arguments ?? ''
+        else
+          outcome.toolCalls[call.index] = {
+            id: call.id,
+            name: call.function.name,
+            arguments: call.function.arguments ?? '',
+          }
+      }
+      outcome.finishReason = finish_reason ?? outcome.finishReason
+    }
+  }
+  return outcome
+}
