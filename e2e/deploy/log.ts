@@ -7,11 +7,11 @@ import type { EventLog } from '@unbroken/server'
 import type { ComparableEvent } from '../support/compare'
 
 const TERMINAL = new Set(['done', 'error'])
+// How a read ends after everything logged when the stream has no terminal event: its producer
+// died, or its appends failed while Redis was unreachable (the stream broke off).
+const BROKEN_OFF = new Set(['producer-lost', 'log-unavailable'])
 
-/**
- * The stream's events up to its terminal event, where readers stop. A stream whose producer died
- * ends without one: its read ends with `producer-lost`, after everything that was logged.
- */
+/** The stream's events up to its terminal event (or where it broke off), where readers stop. */
 export async function readLogged(log: EventLog, streamId: string): Promise<ComparableEvent[]> {
   const events: ComparableEvent[] = []
   try {
@@ -20,7 +20,7 @@ export async function readLogged(log: EventLog, streamId: string): Promise<Compa
       if (TERMINAL.has(event ?? '')) break
     }
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'producer-lost') throw error
+    if (!BROKEN_OFF.has(String((error as { code?: unknown }).code))) throw error
   }
   return events
 }

@@ -116,6 +116,28 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   }
 }
 
+/**
+ * Checks an `http` block (a documented configuration) with `nginx -t` in a temporary prefix:
+ * resolves once nginx accepts it, rejects with what nginx said otherwise.
+ */
+export async function checkHttpConfig(http: string): Promise<void> {
+  if (!NGINX) throw new Error('nginx is not installed (apt-get install nginx)')
+  const prefix = mkdtempSync(join(tmpdir(), 'unbroken-nginx-check-'))
+  const config = join(prefix, 'nginx.conf')
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((name) => `${name}_temp_path ${prefix}/${name};`)
+    .join('\n')
+  writeFileSync(
+    config,
+    `pid ${prefix}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\naccess_log off;\n${temp}\n${http}\n}\n`,
+  )
+  try {
+    await promisify(execFile)(NGINX, ['-t', '-q', '-p', prefix, '-c', config, '-e', 'stderr'])
+  } finally {
+    rmSync(prefix, { recursive: true, force: true })
+  }
+}
+
 /** Whether something accepts TCP connections on the port (nginx has no other "ready" signal). */
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -115,6 +115,8 @@ export async function runDeploySoak(options: DeploySoakOptions): Promise<DeployS
     const sampler = setInterval(() => void memory.sample(), 1_000)
     const deadline = Date.now() + options.durationMs
     const restarts = restartRandomly(topology, random, options.restartEveryMs, deadline)
+    // Awaited once the clients are done; until then a failed restart must not crash the run.
+    restarts.catch(() => {})
     const started = Date.now()
     const perClient = await runPool(
       Array.from({ length: options.streams }, (_, index) => index),

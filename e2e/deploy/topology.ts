@@ -12,6 +12,8 @@ export interface TopologyOptions {
   readonly persistentRedis?: boolean
   /** Extra environment for both instances (the simulated model's pace, token secret, TTLs…). */
   readonly instanceEnv?: Readonly<Record<string, string>>
+  /** nginx's `proxy_read_timeout` (default {@link NGINX_READ_TIMEOUT_MS}). */
+  readonly nginxReadTimeoutMs?: number
 }
 
 export interface Topology {
@@ -61,7 +63,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     const instances = [a, b] as const
     nginx = await startNginx({
       upstreamPorts: [instances[0].port, instances[1].port],
-      readTimeout: `${NGINX_READ_TIMEOUT_MS / 1000}s`,
+      readTimeout: `${options.nginxReadTimeoutMs ?? NGINX_READ_TIMEOUT_MS}ms`,
     })
     const proxy = nginx
     const summary = () => {

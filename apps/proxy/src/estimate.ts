@@ -21,9 +21,16 @@ export function createTokenEstimate() {
   let other = 0
   return {
     add(text: string) {
-      for (const char of text) {
-        if (char.charCodeAt(0) < 0x80) ascii += 1
-        else other += 1
+      // Per code point, by index: a `for…of` over the string allocates a string per character,
+      // and this runs on every token.
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i)
+        if (code < 0x80) ascii += 1
+        else {
+          other += 1
+          // A surrogate pair is one code point.
+          if (code >= 0xd800 && code < 0xdc00 && isLowSurrogate(text.charCodeAt(i + 1))) i += 1
+        }
       }
     },
     get tokens() {
@@ -31,6 +38,8 @@ export function createTokenEstimate() {
     },
   }
 }
+
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code < 0xe000
 
 /** Estimated prompt tokens of a conversation. */
 export function estimateInputTokens(messages: readonly Message[]): number {

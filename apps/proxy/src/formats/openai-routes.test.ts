@@ -223,3 +223,40 @@ describe('errors and models', () => {
     })
   })
 })
+
+describe('CORS, with --cors-origin', () => {
+  let cross: TestProxy
+  beforeAll(async () => {
+    cross = await startTestProxy(['--cors-origin', 'https://app.example'])
+  })
+  afterAll(() => cross.shutdown())
+
+  it('answers the preflight of the SDK, custom headers included', async () => {
+    const response = await directFetch(`${cross.url}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-stainless-os',
+      },
+    })
+    expect(response.status).toBe(204)
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(response.headers.get('access-control-allow-headers')).toMatch(/x-stainless-os/)
+  })
+
+  it('lets the page read Content-Location of a stream and the model list', async () => {
+    const streamed = await postChat(
+      cross,
+      { messages, stream: true },
+      { origin: 'https://app.example' },
+    )
+    expect(streamed.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(streamed.headers.get('access-control-expose-headers')).toMatch(/Content-Location/i)
+    await streamed.body?.cancel()
+    const models = await directFetch(`${cross.url}/v1/models`, {
+      headers: { origin: 'https://app.example' },
+    })
+    expect(models.headers.get('access-control-allow-origin')).toBe('https://app.example')
+  })
+})
