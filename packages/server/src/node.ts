@@ -116,10 +116,13 @@ class NodeSink implements Sink {
     // Node corks a response's socket until the next tick after its first write, so a destroy in
     // that same tick would discard the status line, the headers (`Content-Location`) and the
     // opening: the client would not even learn where to resume. Uncorked, they reach the kernel,
-    // which still sends them after the close.
+    // which still sends them after the close. Node 24 also corks the response itself (its own
+    // buffer, in front of the socket's), so both are uncorked.
+    const res = this.#res
+    while (res.writableCorked > 0) res.uncork()
     const socket = this.#socket
     if (socket !== undefined && socket.writableCorked > 0) socket.uncork()
-    this.#res.destroy()
+    res.destroy()
   }
 
   schedule(task: (writer: StreamWriter) => void, writer: StreamWriter): void {
