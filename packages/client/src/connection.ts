@@ -73,10 +73,20 @@ export const connect = async (
     if (reason instanceof UnbrokenClientError) return reason
     return error instanceof UnbrokenClientError
       ? error
-      : new UnbrokenClientError('network', `${error}`, { cause: error, retryable: true })
+      : new UnbrokenClientError('network', describeNetworkError(error), {
+          cause: error,
+          retryable: true,
+        })
   } finally {
     clearTimeout(timer)
     stop.removeEventListener('abort', abort)
     controller.abort()
   }
 }
+
+// fetch reports every socket failure as 'fetch failed'; the reason (refused, reset, closed before
+// a response) is in its cause, and a failure report without it cannot be diagnosed.
+const describeNetworkError = (error: unknown) =>
+  error instanceof Error && error.cause instanceof Error
+    ? `${error} (${error.cause.message})`
+    : `${error}`

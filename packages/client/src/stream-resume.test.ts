@@ -57,6 +57,8 @@ describe('POST streams', () => {
     const { error, requests } = await run((_, res) => res.destroy(), { method: 'POST' })
     expect(error).toMatchObject({ code: 'network', status: undefined, cause: { code: 'network' } })
     expect(error?.message).toMatch(/not sent again, so nothing ran twice/)
+    // fetch's own 'fetch failed' says nothing; the socket's reason is in the message too.
+    expect(error?.message).toMatch(/^TypeError: fetch failed \(.+\); not sent again/)
     expect(requests).toEqual(['POST /api/chat'])
   })
 
