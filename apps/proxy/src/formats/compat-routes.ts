@@ -96,7 +96,7 @@ export function createCompatRoutes(deps: CompatRouteDeps, api: CompatApi) {
     const job = { request: parsed.request, subject: admitted.subject, faults: admitted.faults }
     if (!parsed.stream) return c.json(await complete(c, job, parsed))
     // The upstream must accept before the answer's status goes out, so that its 401, 429 or
-    // 5xx reaches the SDK as that status.
+    // 5xx reaches the SDK as that status; `open` waits one keepalive interval for it at most.
     const format = parsed.format()
     const opened = await deps.producers.open({ ...job, format })
     try {
