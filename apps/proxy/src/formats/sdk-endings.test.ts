@@ -241,62 +241,56 @@ describe('a token that expires mid-answer', () => {
   })
 })
 
+/**
+ * What each SDK gets when it asks for a stream while a stalled one runs on `proxy` (`meanwhile`
+ * runs once that one does), with the Retry-After it was told; the stalled one is cancelled after.
+ */
+async function refusedWhileHeld(proxy: TestProxy, meanwhile: () => void = () => {}) {
+  const { data: held, response } = await openai(proxy)
+    .chat.completions.create({ model, messages, stream: true }, { headers: STALL })
+    .withResponse()
+  meanwhile()
+  const refused = await Promise.all([
+    openai(proxy)
+      .chat.completions.create({ model, messages, stream: true })
+      .catch((error: unknown) => error),
+    anthropic(proxy)
+      .messages.create({ model, max_tokens: 1024, messages, stream: true })
+      .catch((error: unknown) => error),
+  ])
+  await cancel(proxy, response)
+  await readText(held)
+  return refused.map((error) => ({
+    error,
+    retryAfter: Number((error as { headers?: Headers }).headers?.get('retry-after')),
+  }))
+}
+
 describe("the registry's own refusals, in each API's error shape", () => {
   it('429 past --max-streams: each SDK throws its RateLimitError, with Retry-After', async () => {
     const proxy = await startTestProxy(['--max-streams', '1'])
-    const { data: held, response } = await openai(proxy)
-      .chat.completions.create({ model, messages, stream: true }, { headers: STALL })
-      .withResponse()
-    const refusedByOpenAI = await openai(proxy)
-      .chat.completions.create({ model, messages, stream: true })
-      .catch((error: unknown) => error)
-    const refusedByAnthropic = await anthropic(proxy)
-      .messages.create({ model, max_tokens: 1024, messages, stream: true })
-      .catch((error: unknown) => error)
-    await cancel(proxy, response)
-    await readText(held)
+    const [byOpenAI, byAnthropic] = await refusedWhileHeld(proxy)
     await proxy.shutdown()
-    expect(refusedByOpenAI).toBeInstanceOf(OpenAI.RateLimitError)
-    expect(refusedByOpenAI).toMatchObject({ code: 'stream-limit', type: 'rate_limit_error' })
-    expect(
-      Number((refusedByOpenAI as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')),
-    ).toBeGreaterThan(0)
-    expect(refusedByAnthropic).toBeInstanceOf(Anthropic.RateLimitError)
-    expect(refusedByAnthropic).toMatchObject({ type: 'rate_limit_error' })
-    expect(
-      Number(
-        (refusedByAnthropic as InstanceType<typeof Anthropic.APIError>).headers?.get('retry-after'),
-      ),
-    ).toBeGreaterThan(0)
+    expect(byOpenAI?.error).toBeInstanceOf(OpenAI.RateLimitError)
+    expect(byOpenAI?.error).toMatchObject({ code: 'stream-limit', type: 'rate_limit_error' })
+    expect(byAnthropic?.error).toBeInstanceOf(Anthropic.RateLimitError)
+    expect(byAnthropic?.error).toMatchObject({ type: 'rate_limit_error' })
+    expect(byOpenAI?.retryAfter).toBeGreaterThan(0)
+    expect(byAnthropic?.retryAfter).toBeGreaterThan(0)
   })
 
   it('503 while draining: each SDK throws its InternalServerError, with Retry-After', async () => {
     const proxy = await startTestProxy(['--shutdown-grace', '20s'])
-    const { data: held, response } = await openai(proxy)
-      .chat.completions.create({ model, messages, stream: true }, { headers: STALL })
-      .withResponse()
-    const stopping = proxy.shutdown()
-    const refusedByOpenAI = await openai(proxy)
-      .chat.completions.create({ model, messages, stream: true })
-      .catch((error: unknown) => error)
-    const refusedByAnthropic = await anthropic(proxy)
-      .messages.create({ model, max_tokens: 1024, messages, stream: true })
-      .catch((error: unknown) => error)
-    await cancel(proxy, response)
-    await readText(held)
-    await stopping
-    expect(refusedByOpenAI).toBeInstanceOf(OpenAI.InternalServerError)
-    expect(refusedByOpenAI).toMatchObject({
-      status: 503,
-      code: 'shutting-down',
-      type: 'server_error',
+    let stopping: Promise<void> | undefined
+    const [byOpenAI, byAnthropic] = await refusedWhileHeld(proxy, () => {
+      stopping = proxy.shutdown()
     })
-    expect(refusedByAnthropic).toBeInstanceOf(Anthropic.InternalServerError)
-    expect(refusedByAnthropic).toMatchObject({ status: 503, type: 'api_error' })
-    for (const refused of [refusedByOpenAI, refusedByAnthropic] as InstanceType<
-      typeof OpenAI.APIError
-    >[]) {
-      expect(Number(refused.headers?.get('retry-after'))).toBeGreaterThan(0)
-    }
+    await stopping
+    expect(byOpenAI?.error).toBeInstanceOf(OpenAI.InternalServerError)
+    expect(byOpenAI?.error).toMatchObject({ status: 503, code: 'shutting-down' })
+    expect(byAnthropic?.error).toBeInstanceOf(Anthropic.InternalServerError)
+    expect(byAnthropic?.error).toMatchObject({ status: 503, type: 'api_error' })
+    expect(byOpenAI?.retryAfter).toBeGreaterThan(0)
+    expect(byAnthropic?.retryAfter).toBeGreaterThan(0)
   })
 })
