@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   chat,
   directFetch,
-  lastIdOf,
   postStream,
+  readThenLeave,
+  resumeAfter,
   startTestProxy,
   type TestProxy,
   textOf,
@@ -36,12 +37,8 @@ describe.runIf(redis)('with REDIS_URL, across two instances', () => {
   it('starts on one instance, resumes on the other with no gap and no duplicate', async () => {
     expect(a.logs[0]).toMatchObject({ msg: 'proxy listening', log: 'redis' })
     const started = await postStream(a, JSON.stringify(request))
-    const reader = readSse(started)
-    const first = await reader.take(3)
-    await reader.cancel()
-    const resumed = await directFetch(`${b.url}${started.headers.get('content-location')}`, {
-      headers: { 'last-event-id': lastIdOf(first) },
-    })
+    const first = await readThenLeave(started, 3)
+    const resumed = await resumeAfter(b.url, started.headers.get('content-location') ?? '', first)
     const rest = await readSse(resumed).rest()
     expect(textOf([...first, ...rest])).toBe(answer)
     expect(rest.at(-1)?.event).toBe('done')
