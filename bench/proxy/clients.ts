@@ -45,6 +45,8 @@ const body = (shape: Shape, tokens: number, perSecond: number) => {
   )
 }
 
+const TAIL_CHARS = 200
+
 const PATH = { openai: '/v1/chat/completions', native: '/v1/streams', anthropic: '/v1/messages' }
 // Each shape's end marker; it follows the last token, so it is in the unconsumed tail.
 const END_MARKER = {
@@ -65,6 +67,8 @@ export function readStream(path: Path, tokens: number, perSecond: number): Promi
     let text = ''
     let status = 0
     let refusal: string | undefined
+    // The end of the body, to say how a stream without its end marker ended.
+    let last = ''
     // A stream refused, cut or never connected is counted as lost, with why; the round goes on.
     const settle = (error?: Error) =>
       resolve({
@@ -74,7 +78,10 @@ export function readStream(path: Path, tokens: number, perSecond: number): Promi
         misordered,
         complete: complete && error === undefined,
         status,
-        refusal: error === undefined ? refusal : describe(error),
+        refusal:
+          error !== undefined
+            ? describe(error)
+            : (refusal ?? (complete ? undefined : `no end marker; the body ended with ${last}`)),
       })
     const req = request(
       {
@@ -108,6 +115,7 @@ export function readStream(path: Path, tokens: number, perSecond: number): Promi
           }
           text = text.slice(consumed)
           complete ||= text.includes(END_MARKER[path.shape])
+          last = (last + chunk).slice(-TAIL_CHARS)
         })
         res.on('end', () => settle())
         res.on('error', settle)

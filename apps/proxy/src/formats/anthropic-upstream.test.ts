@@ -59,7 +59,7 @@ describe('the upstream call of /v1/messages', () => {
     const running = await post(true)
     expect(running.status).toBe(200)
     const refused = await post(true)
-    // Past --max-streams: the registry's refusal (its own body, the status the SDKs retry).
+    // Past --max-streams: the registry's refusal (the status the SDKs retry).
     expect(refused.status).toBe(429)
     await refused.body?.cancel()
     expect(await upstream.aborted(await upstream.request(2))).toBe(true)

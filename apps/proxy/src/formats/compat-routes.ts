@@ -10,6 +10,7 @@ import type { StreamJob, StreamProducers } from '../producer'
 import type { GenerationRequest } from '../request'
 import type { UpstreamEvent } from '../upstreams/upstream'
 import type { StreamFormat } from './format'
+import { readsResumably, type SdkStreams } from './sdk-stream'
 
 /** Headers a browser client of these endpoints may read (the registry exposes the same). */
 export const COMPAT_EXPOSED_HEADERS = ['Content-Location', 'Retry-After', 'Unbroken-Replay-Through']
@@ -18,6 +19,8 @@ export interface CompatRouteDeps extends StreamRouteContext {
   readonly producers: StreamProducers
   readonly logger: Logger
   readonly corsOrigin: string | undefined
+  /** Serves the streams of clients that cannot resume (the SDKs). */
+  readonly sdkStreams: SdkStreams
 }
 
 /** Folds one generation's events into the API's non-streamed answer. */
@@ -49,6 +52,15 @@ export interface CompatApi {
 export type CompatHandler = (c: ProxyContext) => Promise<Response>
 
 export function createCompatRoutes(deps: CompatRouteDeps, api: CompatApi) {
+  // What the registry adds to its stream answers, for the answers served outside it.
+  const corsHeaders: Record<string, string> = deps.corsOrigin
+    ? {
+        'Access-Control-Allow-Origin': deps.corsOrigin,
+        'Access-Control-Expose-Headers': COMPAT_EXPOSED_HEADERS.join(', '),
+        ...(deps.corsOrigin === '*' ? {} : { Vary: 'Origin' }),
+      }
+    : {}
+
   /** Answers whatever `handler` throws in the API's error shape; logs only the unexpected. */
   const route =
     (handler: CompatHandler): CompatHandler =>
@@ -84,10 +96,20 @@ export function createCompatRoutes(deps: CompatRouteDeps, api: CompatApi) {
     const job = { request: parsed.request, subject: admitted.subject, faults: admitted.faults }
     if (!parsed.stream) return c.json(await complete(c, job, parsed))
     // The upstream must accept before the answer's status goes out, so that its 401, 429 or
-    // 5xx reaches the SDK as that status.
-    const opened = await deps.producers.open({ ...job, format: parsed.format() })
+    // 5xx reaches the SDK as that status; `open` waits one keepalive interval for it at most.
+    const format = parsed.format()
+    const opened = await deps.producers.open({ ...job, format })
     try {
-      return await deps.toRegistry(c, opened.producer)
+      // A reader that resumes gets the registry's connection; an SDK, one that always ends in
+      // the API's format (sdk-stream.ts).
+      return readsResumably(c)
+        ? await deps.toRegistry(c, opened.producer)
+        : await deps.sdkStreams.serve(c, {
+            producer: opened.producer,
+            subject: admitted.subject,
+            format,
+            headers: corsHeaders,
+          })
     } finally {
       opened.abandon()
     }
