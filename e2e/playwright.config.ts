@@ -1,9 +1,5 @@
-import { execFileSync } from 'node:child_process'
 import { defineConfig } from '@playwright/test'
-
-// Browser tests use Debian's `chromium` package: nothing may download a browser build here.
-const chromiumPath =
-  process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium']).toString().trim()
+import { chromiumLaunchOptions } from '@unbroken/test-kit'
 
 export default defineConfig({
   testMatch: '**/*.spec.ts',
@@ -22,17 +18,6 @@ export default defineConfig({
   workers: 1,
   reporter: process.env.CI ? 'list' : 'line',
   use: {
-    launchOptions: {
-      executablePath: chromiumPath,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
 })

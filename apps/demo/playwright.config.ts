@@ -1,10 +1,6 @@
-import { execFileSync } from 'node:child_process'
 import { defineConfig } from '@playwright/test'
-import { freePort } from '@unbroken/test-kit'
+import { chromiumLaunchOptions, freePort } from '@unbroken/test-kit'
 
-// Debian's `chromium` package, never a downloaded browser build.
-const chromiumPath =
-  process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium']).toString().trim()
 // A free port, so that runs on one machine (engineers, CI) never meet on a fixed one. Picked once
 // by the runner: its workers load this file again and inherit the choice through the environment.
 process.env.DEMO_TEST_PORT ||= String(await freePort())
@@ -31,17 +27,6 @@ export default defineConfig({
   },
   use: {
     baseURL: `http://127.0.0.1:${port}`,
-    launchOptions: {
-      executablePath: chromiumPath,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
 })

@@ -4,8 +4,7 @@
 // (<Profiler>, production build with profiling), animation frames, main-thread time per token
 // (CDP TaskDuration), and whether the text is exact; then one run each with the connection cut
 // mid-answer. Targets (issue 12): ≤ 1 commit per frame, ≤ 1/10 of useChat's default commits.
-import { execFileSync } from 'node:child_process'
-import { startChild } from '@unbroken/test-kit'
+import { chromiumLaunchOptions, startChild } from '@unbroken/test-kit'
 import { type CDPSession, chromium } from 'playwright-core'
 import { fmt, interleave, ratio, show, stat, type Target, table, targets } from '../harness'
 import { token } from '../payload'
@@ -37,19 +36,7 @@ interface Measured extends Run {
 
 export default async function reactSuite(): Promise<Target[]> {
   const server = await startChild(`${import.meta.dirname}/../react/server.ts`, {})
-  const browser = await chromium.launch({
-    executablePath:
-      process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium']).toString().trim(),
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  const browser = await chromium.launch(chromiumLaunchOptions())
   /** One answer in a fresh page: what the page counted, and the renderer's main-thread time. */
   const measure = async (contender: Contender, ask: Ask): Promise<Measured> => {
     const context = await browser.newContext()

@@ -26,7 +26,10 @@ export interface Topology {
   instanceOn(port: number): ProxyInstance
   /** One line naming every part and its port, for failure messages. */
   summary(): string
-  /** Restarts whatever a scenario left stopped, so the next one starts from the whole topology. */
+  /**
+   * Starts whatever a scenario left stopped, and restarts what it left running with variables of
+   * its own, so the next one starts from the whole topology as configured.
+   */
   heal(): Promise<void>
   close(): Promise<void>
 }
@@ -85,7 +88,10 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       },
       summary,
       async heal() {
-        for (const instance of instances) if (!instance.running) await instance.start()
+        for (const instance of instances) {
+          if (instance.customised) await instance.stop()
+          if (!instance.running) await instance.start()
+        }
       },
       close,
     }

@@ -17,6 +17,7 @@ import { ProxyError, STATUS } from './errors'
 import { addAnthropicRoutes } from './formats/anthropic-routes'
 import { nativeFormat } from './formats/native'
 import { addOpenAIRoutes } from './formats/openai-routes'
+import type { SdkStreams } from './formats/sdk-stream'
 import type { Logger } from './logger'
 import type { ProxyMetrics } from './metrics'
 import type { StreamProducers } from './producer'
@@ -31,6 +32,8 @@ export const STREAMS_PATH = '/v1/streams'
 export interface AppDeps {
   readonly upstream: Upstream
   readonly streams: ResumableStreams
+  /** The answers of the compatible endpoints to clients that cannot resume (the SDKs). */
+  readonly sdkStreams: SdkStreams
   readonly producers: StreamProducers
   /** `undefined` in open local mode (no token secret). */
   readonly auth: TokenAuth | undefined
@@ -114,15 +117,16 @@ export function createApp(deps: AppDeps): ProxyApp {
     return toRegistry(c, producer)
   })
 
-  addAnthropicRoutes(app, { admit, toRegistry, producers, logger, corsOrigin: deps.corsOrigin })
-  addOpenAIRoutes(app, {
+  const compat = {
     admit,
     toRegistry,
     producers,
     logger,
-    upstream: deps.upstream,
     corsOrigin: deps.corsOrigin,
-  })
+    sdkStreams: deps.sdkStreams,
+  }
+  addAnthropicRoutes(app, compat)
+  addOpenAIRoutes(app, { ...compat, upstream: deps.upstream })
 
   app.on(['GET', 'DELETE', 'OPTIONS'], [STREAMS_PATH, `${STREAMS_PATH}/:id`], (c) => {
     const id = c.req.param('id')

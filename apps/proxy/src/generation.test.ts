@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { ProxyError } from './errors'
@@ -106,5 +107,28 @@ describe('generate', () => {
     stop.abort('cancelled')
     expect((await running).error).toBe('cancelled')
     expect(upstream.aborted()).toBe(true)
+  })
+
+  it('calls the upstream with an aborted signal when the caller had already aborted', async () => {
+    let given: AbortSignal | undefined
+    const upstream: Upstream = {
+      kind: 'openai',
+      defaultModel: 'm',
+      async *stream(_, call) {
+        given = call.signal
+        yield [{ type: 'text', text: 'a' }]
+      },
+    }
+    const stop = new AbortController()
+    stop.abort('cancelled')
+    expect((await collect(upstream, stop.signal)).error).toBe('cancelled')
+    expect(given?.aborted).toBe(true)
+  })
+
+  it("leaves no listener on the caller's signal once it ended", async () => {
+    const caller = new AbortController()
+    await collect(scripted([[{ type: 'finish', reason: 'stop' }]]), caller.signal)
+    await collect(scripted([[{ type: 'text', text: 'a' }]]), caller.signal)
+    expect(getEventListeners(caller.signal, 'abort')).toEqual([])
   })
 })

@@ -34,8 +34,15 @@ export async function* generate(
   call: GenerationCall,
   limits: GenerationLimits,
 ): AsyncGenerator<UpstreamChunk> {
+  // One controller for every stop, the caller's forwarded into it, not `AbortSignal.any`: a
+  // composite costs more to make than a listener, and on Node 20 one with a listener left on it
+  // (`http.request` adds one) is never collected (nodejs/node#54614, #55328; measured on 20.20:
+  // 200,000 kept 240 MB after GC).
   const limit = new AbortController()
-  const signal = AbortSignal.any([call.signal, limit.signal])
+  const forward = () => limit.abort(call.signal.reason)
+  if (call.signal.aborted) forward()
+  else call.signal.addEventListener('abort', forward, { once: true })
+  const { signal } = limit
   const idle = setTimeout(
     () =>
       limit.abort(
@@ -78,6 +85,7 @@ export async function* generate(
     limit.signal.throwIfAborted()
     throw error
   } finally {
+    call.signal.removeEventListener('abort', forward)
     clearTimeout(idle)
     clearTimeout(deadline)
   }

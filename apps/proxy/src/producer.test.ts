@@ -2,43 +2,23 @@
 // an msw-mocked OpenAI-compatible upstream that paces its tokens like a model.
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { parseSse, readSse, waitFor } from '@unbroken/test-kit'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   chat,
   directFetch,
-  lastIdOf,
   postStream,
-  startTestProxy,
-  type TestProxy,
+  readThenLeave,
+  resumeAfter,
   textOf,
+  useMockedUpstream,
 } from './test-proxy'
-import { MOCK_BASE_URLS, type UpstreamFixture } from './upstreams/fixtures/fixture'
+import type { UpstreamFixture } from './upstreams/fixtures/fixture'
 import { fixtureHandler, pacedHandler } from './upstreams/fixtures/mock'
 import { openaiFixtures, openaiStream } from './upstreams/fixtures/openai'
 import { composeAnswer, createRandom, tokenize } from './upstreams/simulated-text'
 
-const server = setupServer()
-let proxy: TestProxy
-beforeAll(async () => {
-  // Requests to the proxy itself pass through msw to the real loopback socket.
-  server.listen({ onUnhandledRequest: 'bypass' })
-  proxy = await startTestProxy([
-    '--upstream',
-    'openai',
-    '--upstream-url',
-    MOCK_BASE_URLS.openai,
-    '--keepalive',
-    '50ms',
-    '--max-streams',
-    '3',
-  ])
-})
-afterEach(() => server.resetHandlers())
-afterAll(async () => {
-  await proxy.shutdown()
-  server.close()
-})
+const target = useMockedUpstream('openai', ['--keepalive', '50ms', '--max-streams', '3'])
+const { server } = target
 
 /** A long multi-byte answer as tokens (CJK, emoji, combining marks, code). */
 const TOKENS = tokenize(composeAnswer(createRandom(42), [{ role: 'user', content: 'Tell me' }]))
@@ -47,7 +27,7 @@ const TEXT = TOKENS.join('')
 const idOf = (response: Response) =>
   (response.headers.get('content-location') as string).split('/').pop()
 const recordOf = (id: string | undefined) =>
-  proxy.records().find((record) => record.streamId === id)
+  target.proxy.records().find((record) => record.streamId === id)
 
 describe('a client that leaves', () => {
   it('never aborts the upstream; the generation finishes into the log and a resume gets the rest', async () => {
@@ -55,17 +35,13 @@ describe('a client that leaves', () => {
     server.use(
       pacedHandler('openai', openaiStream(TOKENS), { gapMs: 5, onRequest: (r) => (upstream = r) }),
     )
-    const response = await postStream(proxy, chat('Tell me'))
+    const response = await postStream(target.proxy, chat('Tell me'))
     const id = idOf(response)
-    const reader = readSse(response)
-    const first = await reader.take(2)
-    await reader.cancel()
+    const first = await readThenLeave(response, 2)
     await waitFor(() => recordOf(id), { what: 'the generation to finish' })
     expect(upstream?.signal.aborted).toBe(false)
     expect(recordOf(id)).toMatchObject({ status: 'complete', end: 'finished' })
-    const resumed = await directFetch(`${proxy.url}/v1/streams/${id}`, {
-      headers: { 'last-event-id': lastIdOf(first) },
-    })
+    const resumed = await resumeAfter(target.proxy.url, `/v1/streams/${id}`, first)
     const rest = await readSse(resumed).rest()
     expect(textOf([...first, ...rest])).toBe(TEXT)
     expect(rest.at(-1)?.event).toBe('done')
@@ -76,10 +52,10 @@ describe('DELETE', () => {
   it('aborts the upstream request during prefill, before its answer, and ends the stream cancelled', async () => {
     let upstream: Request | undefined
     server.use(pacedHandler('openai', undefined, { onRequest: (r) => (upstream = r) }))
-    const response = await postStream(proxy, chat('Never answered'))
+    const response = await postStream(target.proxy, chat('Never answered'))
     const reading = readSse(response).rest()
     await waitFor(() => upstream, { what: 'the upstream request' })
-    const cancel = await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, {
+    const cancel = await directFetch(`${target.proxy.url}/v1/streams/${idOf(response)}`, {
       method: 'DELETE',
     })
     expect(cancel.status).toBe(204)
@@ -100,16 +76,12 @@ describe('DELETE', () => {
     server.use(
       pacedHandler('openai', openaiStream(TOKENS), { gapMs: 20, onRequest: (r) => (upstream = r) }),
     )
-    const response = await postStream(proxy, chat('Stop me'))
-    const reader = readSse(response)
-    const first = await reader.take(2)
-    await reader.cancel()
-    await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, { method: 'DELETE' })
+    const response = await postStream(target.proxy, chat('Stop me'))
+    const first = await readThenLeave(response, 2)
+    await directFetch(`${target.proxy.url}/v1/streams/${idOf(response)}`, { method: 'DELETE' })
     expect(upstream?.signal.aborted).toBe(true)
     const rest = await readSse(
-      await directFetch(`${proxy.url}/v1/streams/${idOf(response)}`, {
-        headers: { 'last-event-id': lastIdOf(first) },
-      }),
+      await resumeAfter(target.proxy.url, `/v1/streams/${idOf(response)}`, first),
     ).rest()
     expect(TEXT.startsWith(textOf([...first, ...rest]))).toBe(true)
     expect(JSON.parse(rest.at(-1)?.data as string)).toEqual({ reason: 'cancelled' })
@@ -119,7 +91,7 @@ describe('DELETE', () => {
 describe('prefill', () => {
   it('sends keepalive comments while the upstream is silent', async () => {
     server.use(pacedHandler('openai', openaiStream(['Late', ' answer']), { prefillMs: 400 }))
-    const wire = await (await postStream(proxy, chat('Slow'))).text()
+    const wire = await (await postStream(target.proxy, chat('Slow'))).text()
     const beforeFirstDelta = wire.slice(0, wire.indexOf('event: delta'))
     // The opening has one comment (`: ok`); the rest are keepalives sent during the prefill.
     expect(beforeFirstDelta.match(/^:/gm)?.length).toBeGreaterThanOrEqual(3)
@@ -137,7 +109,7 @@ describe('a client that stops reading', () => {
     server.use(pacedHandler('openai', openaiStream(big)))
     const paused = await new Promise<IncomingMessage>((resolve) => {
       const request = httpRequest(
-        `${proxy.url}/v1/streams`,
+        `${target.proxy.url}/v1/streams`,
         { method: 'POST', headers: { 'content-type': 'application/json' } },
         (response) => {
           response.pause()
@@ -167,7 +139,7 @@ describe('usage', () => {
   it('estimates usage, and marks it so, when the upstream reports none', async () => {
     const fixture = openaiFixtures.find((f) => f.name === 'a server that ignores include_usage')
     server.use(fixtureHandler(fixture as UpstreamFixture))
-    const response = await postStream(proxy, chat('How many tokens?'))
+    const response = await postStream(target.proxy, chat('How many tokens?'))
     const events = await readSse(response).rest()
     expect(events.slice(-2).map((event) => event.event)).toEqual(['usage', 'done'])
     expect(JSON.parse(events.at(-2)?.data as string)).toEqual({
@@ -186,14 +158,16 @@ describe('usage', () => {
 describe('limits and logs', () => {
   it('refuses a stream past --max-streams with 429 and Retry-After', async () => {
     server.use(pacedHandler('openai', undefined))
-    const held = await Promise.all([1, 2, 3].map(() => postStream(proxy, chat('hold'))))
-    const refused = await postStream(proxy, chat('one too many'))
+    const held = await Promise.all([1, 2, 3].map(() => postStream(target.proxy, chat('hold'))))
+    const refused = await postStream(target.proxy, chat('one too many'))
     expect(refused.status).toBe(429)
     // The registry jitters Retry-After upwards so that refused clients do not return together.
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
     expect(await refused.json()).toMatchObject({ code: 'stream-limit', retryable: true })
     await Promise.all(
-      held.map((r) => directFetch(`${proxy.url}/v1/streams/${idOf(r)}`, { method: 'DELETE' })),
+      held.map((r) =>
+        directFetch(`${target.proxy.url}/v1/streams/${idOf(r)}`, { method: 'DELETE' }),
+      ),
     )
     await Promise.all(held.map((r) => readSse(r).rest()))
   })
@@ -201,17 +175,13 @@ describe('limits and logs', () => {
   it('logs one line per lifecycle event and none per token', async () => {
     // Paced, so that the resume below happens while the stream is still generating.
     server.use(pacedHandler('openai', openaiStream(TOKENS), { gapMs: 5 }))
-    const response = await postStream(proxy, chat('Log me'))
+    const response = await postStream(target.proxy, chat('Log me'))
     const id = idOf(response)
-    const reader = readSse(response)
-    const first = await reader.take(2)
-    await reader.cancel()
-    const resumed = await directFetch(`${proxy.url}/v1/streams/${id}`, {
-      headers: { 'last-event-id': lastIdOf(first) },
-    })
+    const first = await readThenLeave(response, 2)
+    const resumed = await resumeAfter(target.proxy.url, `/v1/streams/${id}`, first)
     await readSse(resumed).rest()
     await waitFor(() => recordOf(id), { what: 'the accounting record' })
-    const lines = proxy.logs.filter((line) => line.streamId === id).map((line) => line.msg)
+    const lines = target.proxy.logs.filter((line) => line.streamId === id).map((line) => line.msg)
     expect(TOKENS.length).toBeGreaterThan(50)
     expect(lines.sort()).toEqual(['stream ended', 'stream resumed', 'stream started'])
     expect(recordOf(id)).toMatchObject({

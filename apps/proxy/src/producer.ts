@@ -36,7 +36,12 @@ export interface OpenedGeneration {
 export interface StreamProducers {
   /** The registry producer for one job; the upstream is called once the stream exists. */
   create(job: StreamJob): Producer
-  /** Calls the upstream now and resolves once it accepted; rejects with its `ProxyError` if not. */
+  /**
+   * Calls the upstream now and resolves once it accepted, or rejects with its `ProxyError`; but
+   * resolves anyway after one keepalive interval without its answer head (a long prefill, a cold
+   * model load), so that the answer can begin and keepalives flow: a refusal after that becomes
+   * the stream's error.
+   */
   open(job: StreamJob): Promise<OpenedGeneration>
   /**
    * Runs one generation outside any stream (a non-streaming request), with the same accounting:
@@ -173,7 +178,11 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       const first = iterator.next()
       // Handled here too, in case no producer ever reads it.
       first.catch(() => {})
-      await Promise.race([accepted, first])
+      let patience: ReturnType<typeof setTimeout> | undefined
+      const waited = new Promise<void>((resolve) => {
+        patience = setTimeout(resolve, deps.keepaliveMs)
+      })
+      await Promise.race([accepted, first, waited]).finally(() => clearTimeout(patience))
       let taken = false
       const chunks = (async function* () {
         const result = await first

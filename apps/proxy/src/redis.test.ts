@@ -3,11 +3,13 @@
 import { createEventStream } from '@unbroken/client'
 import { readSse, type SseEvent, startRedisServer } from '@unbroken/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { assembleChunks } from './formats/openai-test-kit'
 import {
   chat,
   directFetch,
-  lastIdOf,
   postStream,
+  readThenLeave,
+  resumeAfter,
   startTestProxy,
   type TestProxy,
   textOf,
@@ -22,10 +24,10 @@ const request = { messages: [{ role: 'user' as const, content: 'A long answer pl
 const answer = tokenize(composeAnswer(createRandom(seedOf(request)), request.messages)).join('')
 
 describe.runIf(redis)('with REDIS_URL, across two instances', () => {
+  const flags = ['--redis-url', redis?.url as string, '--sim-rate', '100']
   let a: TestProxy
   let b: TestProxy
   beforeAll(async () => {
-    const flags = ['--redis-url', redis?.url as string, '--sim-rate', '100']
     a = await startTestProxy([...flags, '--shutdown-grace', '20s'])
     b = await startTestProxy(flags)
   })
@@ -36,12 +38,8 @@ describe.runIf(redis)('with REDIS_URL, across two instances', () => {
   it('starts on one instance, resumes on the other with no gap and no duplicate', async () => {
     expect(a.logs[0]).toMatchObject({ msg: 'proxy listening', log: 'redis' })
     const started = await postStream(a, JSON.stringify(request))
-    const reader = readSse(started)
-    const first = await reader.take(3)
-    await reader.cancel()
-    const resumed = await directFetch(`${b.url}${started.headers.get('content-location')}`, {
-      headers: { 'last-event-id': lastIdOf(first) },
-    })
+    const first = await readThenLeave(started, 3)
+    const resumed = await resumeAfter(b.url, started.headers.get('content-location') ?? '', first)
     const rest = await readSse(resumed).rest()
     expect(textOf([...first, ...rest])).toBe(answer)
     expect(rest.at(-1)?.event).toBe('done')
@@ -57,36 +55,55 @@ describe.runIf(redis)('with REDIS_URL, across two instances', () => {
     expect(JSON.parse(events.at(-1)?.data as string)).toEqual({ reason: 'cancelled' })
   })
 
-  it('loses no token when the producing instance is stopped: the client resumes on the other', async () => {
-    // A load balancer: once A drains, every request goes to B.
-    let target = a.url
-    const balanced: typeof fetch = (input, init) =>
-      directFetch(String(input).replace(a.url, target), init)
-    const stream = createEventStream(`${a.url}/v1/streams`, {
-      fetch: balanced,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(request),
-      shouldRetry: ({ retry }) => (retry ? 10 : false),
-    })
-    const events: SseEvent[] = []
-    let stopped: Promise<void> | undefined
-    for await (const { type, data } of stream) {
-      events.push({ event: type, data })
-      if (events.length === 5) {
-        target = b.url
-        stopped = a.shutdown()
+  // The native endpoint, and the OpenAI-compatible one read by a client that resumes (it asks for
+  // text/event-stream): for both, a drain is a resume elsewhere, never an end.
+  it.each([
+    {
+      path: '/v1/streams',
+      body: request,
+      text: textOf,
+      streamIdOf: (event: SseEvent) => JSON.parse(event.data).streamId,
+    },
+    {
+      path: '/v1/chat/completions',
+      body: { ...request, model: 'simulated', stream: true },
+      text: (events: SseEvent[]) => assembleChunks(events).text,
+      streamIdOf: (event: SseEvent) => JSON.parse(event.data).id.replace('chatcmpl-', ''),
+    },
+  ])(
+    'loses no token on $path when the producing instance is stopped: the client resumes on the other',
+    async ({ path, body, text, streamIdOf }) => {
+      const stopping = await startTestProxy([...flags, '--shutdown-grace', '20s'])
+      // A load balancer: once the first instance drains, every request goes to B.
+      let target = stopping.url
+      const balanced: typeof fetch = (input, init) =>
+        directFetch(String(input).replace(stopping.url, target), init)
+      const stream = createEventStream(`${stopping.url}${path}`, {
+        fetch: balanced,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        shouldRetry: ({ retry }) => (retry ? 10 : false),
+      })
+      const events: SseEvent[] = []
+      let stopped: Promise<void> | undefined
+      for await (const { type, data } of stream) {
+        events.push({ event: type, data })
+        if (events.length === 5) {
+          target = b.url
+          stopped = stopping.shutdown()
+        }
       }
-    }
-    expect(textOf(events)).toBe(answer)
-    expect(stream.getSnapshot()).toMatchObject({ closeReason: 'done', reconnects: 1 })
-    // The client can read `done` (through B) before A's producer has logged its record; a finished
-    // shutdown has settled every producer. Pick this stream's record: A also holds earlier tests'.
-    await stopped
-    const { streamId } = JSON.parse(events[0]?.data as string)
-    expect(a.records().find((record) => record.streamId === streamId)).toMatchObject({
-      status: 'complete',
-      end: 'finished',
-    })
-  })
+      expect(text(events)).toBe(answer)
+      expect(stream.getSnapshot()).toMatchObject({ closeReason: 'done', reconnects: 1 })
+      // The client can read the end (through B) before the producer has logged its record; a
+      // finished shutdown has settled every producer.
+      await stopped
+      const streamId = streamIdOf(events[0] as SseEvent)
+      expect(stopping.records().find((record) => record.streamId === streamId)).toMatchObject({
+        status: 'complete',
+        end: 'finished',
+      })
+    },
+  )
 })

@@ -16,6 +16,7 @@ import { createTokenAuth } from './auth'
 import type { Config } from './config'
 import { createDemoApp } from './demo/app'
 import { createDemoNetwork } from './demo/network'
+import { createSdkStreams } from './formats/sdk-stream'
 import { createLogger } from './logger'
 import { createMetrics } from './metrics'
 import { createStreamProducers } from './producer'
@@ -84,10 +85,18 @@ export async function startProxy(
     logger,
     keepaliveMs: config.keepalive,
   })
+  const sdkStreams = createSdkStreams({
+    streams,
+    log,
+    hub,
+    logger,
+    webResponses: config.demoControls,
+  })
   let draining = false
   const app = createApp({
     upstream,
     streams,
+    sdkStreams,
     producers,
     auth,
     mintKey: config.tokenMintKey,
@@ -154,6 +163,8 @@ export async function startProxy(
     // The registry is idle once every terminal event is logged; each producer still writes its
     // accounting record after that, and "proxy stopped" must come after the last record.
     await producers.settled()
+    // An SDK's answer ends with its stream; the last events may still be on their way to it.
+    await sdkStreams.settled(DRAIN_JITTER_MS)
     await hub.closeAll({ reason: 'shutdown', deadlineMs: DRAIN_JITTER_MS })
     network?.close()
     server.close()

@@ -1,8 +1,13 @@
 // Test support for the proxy's own tests: a real proxy on a loopback port with its log lines
 // captured. Generic helpers (SSE reader, waitFor, seeded random) come from @unbroken/test-kit.
-import type { SseEvent } from '@unbroken/test-kit'
-import { parseConfig } from './config'
+import { readSse, type SseEvent } from '@unbroken/test-kit'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { parseConfig, type UpstreamKind } from './config'
+import type { GenerationRequest } from './request'
 import { type RunningProxy, startProxy } from './server'
+import { MOCK_BASE_URLS } from './upstreams/fixtures/fixture'
+import { createSimulatedUpstream } from './upstreams/simulated'
 
 /**
  * The platform's own fetch, taken before any test starts msw: test clients talk to the proxy over
@@ -38,6 +43,38 @@ export async function startTestProxy(flags: string[] = []): Promise<TestProxy> {
   }
 }
 
+/**
+ * For the enclosing file or `describe`: a proxy in front of an msw-mocked upstream of `kind`
+ * (handlers added with `server.use`, reset after each test), started before the tests and stopped
+ * after them. Requests to the proxy itself bypass msw to the real loopback socket.
+ */
+export function useMockedUpstream(kind: Exclude<UpstreamKind, 'simulated'>, flags: string[] = []) {
+  const server = setupServer()
+  let proxy: TestProxy | undefined
+  beforeAll(async () => {
+    server.listen({ onUnhandledRequest: 'bypass' })
+    proxy = await startTestProxy([
+      '--upstream',
+      kind,
+      '--upstream-url',
+      MOCK_BASE_URLS[kind],
+      ...flags,
+    ])
+  })
+  afterEach(() => server.resetHandlers())
+  afterAll(async () => {
+    await proxy?.shutdown()
+    server.close()
+  })
+  return {
+    server,
+    get proxy(): TestProxy {
+      if (!proxy) throw new Error('The proxy starts in beforeAll: read it inside a test.')
+      return proxy
+    },
+  }
+}
+
 /** A chat request body for the native endpoint. */
 export const chat = (content: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ messages: [{ role: 'user', content }], ...extra })
@@ -64,3 +101,32 @@ export const textOf = (events: readonly SseEvent[]): string =>
 
 /** The id a resume continues after: the last event's. */
 export const lastIdOf = (events: readonly SseEvent[]): string => events.at(-1)?.id ?? ''
+
+/** Reads the first `count` events of a stream answer, then leaves (the stream goes on). */
+export async function readThenLeave(response: Response, count: number): Promise<SseEvent[]> {
+  const reader = readSse(response)
+  const first = await reader.take(count)
+  await reader.cancel()
+  return first
+}
+
+/** Resumes the stream at `location` (a `Content-Location`) on `origin` after the events `seen`. */
+export function resumeAfter(
+  origin: string,
+  location: string,
+  seen: readonly SseEvent[],
+): Promise<Response> {
+  return directFetch(`${origin}${location}`, {
+    headers: { 'last-event-id': lastIdOf(seen) },
+  })
+}
+
+/** The text the simulated model answers `request` with, read from it directly. */
+export async function simulatedText(request: GenerationRequest): Promise<string> {
+  const upstream = createSimulatedUpstream({ ttftMs: 0, tokensPerSecond: 1e6 })
+  let text = ''
+  for await (const chunk of upstream.stream(request, { signal: new AbortController().signal })) {
+    for (const event of chunk) if (event.type === 'text') text += event.text
+  }
+  return text
+}

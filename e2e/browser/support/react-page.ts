@@ -67,8 +67,13 @@ const realFrame = requestAnimationFrame
 
 /**
  * Emulates a background tab: `document.hidden` is true and animation frames stop, then
- * `visibilitychange` fires (headless Chromium keeps every page visible, and no CDP command hides
- * one). `show()` undoes it; frames requested meanwhile run on the next real frame.
+ * `visibilitychange` fires. Headless Chromium (156) keeps every page visible with frames running,
+ * with or without Playwright's anti-backgrounding flags: another page of the same context brought
+ * to the front, a `window.open` tab brought to the front, `Target.createTarget` (same window) with
+ * `Target.activateTarget`, a page created with `background: true`, focus emulation off, the
+ * window minimised by `Browser.setWindowBounds`, and `Page.setWebLifecycleState` all left
+ * `visibilityState` at `visible` and about 60 frames/s. `show()` undoes it; frames requested
+ * meanwhile run on the next real frame.
  */
 function hide() {
   Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })

@@ -20,3 +20,15 @@ it('exports exactly the parser-only API from @unbroken/client/parser', async () 
     ]
   `)
 })
+
+it('exports exactly the session store API from @unbroken/client/store', async () => {
+  expect(Object.keys(await import('./store-entry')).sort()).toMatchInlineSnapshot(`
+    [
+      "createLLMState",
+      "createStreamSession",
+      "deriveLLMView",
+      "reduceLLMEvent",
+      "requestKeyOf",
+    ]
+  `)
+})

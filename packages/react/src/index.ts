@@ -1,4 +1,10 @@
-export type { LLMState, LLMToolCall, LLMUsage } from './llm'
+export type {
+  LLMMetrics,
+  LLMState,
+  LLMStatus,
+  LLMToolCall,
+  LLMUsage,
+} from '@unbroken/client/store'
 export type {
   EventStreamControls,
   EventStreamHookStatus,
@@ -7,10 +13,5 @@ export type {
   UseEventStreamOptions,
 } from './types'
 export { useEventStream } from './use-event-stream'
-export type {
-  LLMMetrics,
-  LLMStatus,
-  LLMStream,
-  LLMStreamOptions,
-} from './use-llm-stream'
+export type { LLMStream, LLMStreamOptions } from './use-llm-stream'
 export { useLLMStream } from './use-llm-stream'

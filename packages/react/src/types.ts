@@ -1,58 +1,23 @@
 import type {
-  EventStreamOptions,
-  EventStreamSnapshot,
-  EventStreamStatus,
-  ServerSentEvent,
-} from '@unbroken/client'
+  EventStreamRequest,
+  StreamSessionOptions,
+  StreamSessionStatus,
+  StreamSessionView,
+} from '@unbroken/client/store'
 
-/**
- * What `useEventStream` connects to: a URL to `GET`, or a request whose first attempt may `POST`
- * a body (every resume is a `GET` of the `Content-Location`). A string or URL is compared by
- * value; an object by identity, so a new object starts a new stream: keep it in state, not inline.
- */
-export type EventStreamRequest =
-  | string
-  | URL
-  | {
-      readonly url: string | URL
-      readonly method?: string
-      readonly body?: BodyInit | null
-    }
+export type { EventStreamRequest }
 
 /**
  * Options of `useEventStream`: the `createEventStream` options plus the reducer and where to
- * persist. The returned state replaces `onOpen`, `onEvent` and `onClose`.
+ * persist (`id`); `stopOnUnmount` makes unmounting stop the generation, not only disconnect.
  */
-export interface UseEventStreamOptions<S>
-  extends Omit<
-    EventStreamOptions,
-    'method' | 'body' | 'signal' | 'lastEventId' | 'onOpen' | 'onEvent' | 'onClose'
-  > {
-  /** Folds each event into the state, once per event, outside React's render. */
-  readonly reducer: (state: S, event: ServerSentEvent) => S
-  /** The state before the first event of each stream; a function is called once per stream. */
-  readonly initialState: S | (() => S)
-  /**
-   * Keeps the stream's URL, position and state (JSON) in `sessionStorage` under `unbroken:<id>`,
-   * so that a reload or a remount re-attaches with a `GET` instead of sending the request again.
-   * Until the server answers, it keeps the request (a text body) and its `Idempotency-Key`.
-   */
-  readonly id?: string
-  /** Unmounting sends the `DELETE` that stops the generation, instead of only disconnecting. */
-  readonly stopOnUnmount?: boolean
-}
+export type UseEventStreamOptions<S> = StreamSessionOptions<S>
 
 /** Where a hook's stream stands: `idle` before any request, else the client store's status. */
-export type EventStreamHookStatus = 'idle' | EventStreamStatus
+export type EventStreamHookStatus = StreamSessionStatus
 
-/**
- * The reduced state plus the client store's snapshot as of the last render. `bytes` is left out:
- * it changes on every keepalive, and a keepalive must not render.
- */
-export interface EventStreamView<S> extends Omit<EventStreamSnapshot, 'status' | 'bytes'> {
-  readonly status: EventStreamHookStatus
-  readonly state: S
-}
+/** The reduced state plus the client store's snapshot as of the last render (no `bytes`). */
+export type EventStreamView<S> = StreamSessionView<S>
 
 /** What `useEventStream` returns: the view, and the controls of its stream. */
 export interface EventStreamControls<S> extends EventStreamView<S> {

@@ -1,5 +1,5 @@
+import { createStreamSession, requestKeyOf, type StreamSession } from '@unbroken/client/store'
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react'
-import { createStreamSession, keyOf, type StreamSession } from './session'
 import type {
   EventStreamControls,
   EventStreamRequest,
@@ -15,8 +15,8 @@ export function useStreamSession<S>(
   // The latest render's options, read by the session when it needs them (no stale callbacks).
   const latest = useRef(options)
   latest.current = options
-  const [session] = useState(() => createStreamSession(latest))
-  const key = keyOf(request)
+  const [session] = useState(() => createStreamSession(() => latest.current))
+  const key = requestKeyOf(request)
   const subscribe = useCallback(
     (listener: () => void) => session.subscribe(key, listener),
     [session, key],

@@ -5,6 +5,7 @@ it('exports exactly the documented helpers', () => {
   expect(Object.keys(kit).sort()).toMatchInlineSnapshot(`
     [
       "baseSeed",
+      "chromiumLaunchOptions",
       "createFaultProxy",
       "createRandom",
       "describeSeed",

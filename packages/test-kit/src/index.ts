@@ -4,6 +4,7 @@
  * is its own entry, `@unbroken/test-kit/parser-cases`.
  */
 export { type Child, dyingWithParent, startChild } from './child'
+export { chromiumLaunchOptions } from './chromium'
 export {
   createFaultProxy,
   type FaultPlan,

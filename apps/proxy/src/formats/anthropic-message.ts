@@ -9,7 +9,7 @@ type ContentBlock =
   | { type: 'text'; text: string }
   | { type: 'tool_use'; id: string; name: string; input: unknown }
 
-/** Accumulates one generation's events into a Message; `message()` once it finished. */
+/** Accumulates one generation's events into a Message; `result()` once it finished. */
 export function createMessageCollector(streamId: string, model: string, inputTokens: number) {
   const content: ContentBlock[] = []
   let usage = { inputTokens, outputTokens: 0 }
@@ -44,7 +44,7 @@ export function createMessageCollector(streamId: string, model: string, inputTok
   return {
     add,
     /** The Message; only after a `finish` (a generation that failed has none). */
-    message: () => ({
+    result: () => ({
       id: messageId(streamId),
       type: 'message',
       role: 'assistant',

@@ -14,13 +14,17 @@ import {
   type SseEvent,
 } from '@unbroken/test-kit'
 import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { directFetch, startTestProxy, type TestProxy } from '../test-proxy'
+import {
+  directFetch,
+  simulatedText,
+  startTestProxy,
+  type TestProxy,
+  useMockedUpstream,
+} from '../test-proxy'
 import { anthropicFixtures } from '../upstreams/fixtures/anthropic'
 import { MOCK_BASE_URLS } from '../upstreams/fixtures/fixture'
 import { fixtureHandler, UPSTREAM_PATHS } from '../upstreams/fixtures/mock'
-import { createSimulatedUpstream } from '../upstreams/simulated'
 
 const BASE_SEED = baseSeed()
 const RUNS = [0, 1, 2]
@@ -109,7 +113,13 @@ describe('@unbroken/client on /v1/messages through cuts', () => {
       .filter((event) => event.event === 'content_block_delta')
       .map((event) => JSON.parse(event.data).delta.text)
       .join('')
-    expect(text, context).toBe(await simulatedText())
+    expect(text, context).toBe(
+      await simulatedText({
+        model: params.model,
+        messages: params.messages,
+        maxTokens: params.max_tokens,
+      }),
+    )
     expect(
       events.filter((event) => event.event === 'message_stop'),
       context,
@@ -119,33 +129,9 @@ describe('@unbroken/client on /v1/messages through cuts', () => {
   })
 })
 
-/** The answer the simulated model gives to `params`, read from it directly. */
-async function simulatedText(): Promise<string> {
-  const upstream = createSimulatedUpstream({ ttftMs: 0, tokensPerSecond: 1e6 })
-  const request = { model: params.model, messages: params.messages, maxTokens: params.max_tokens }
-  let text = ''
-  for await (const chunk of upstream.stream(request, { signal: new AbortController().signal })) {
-    for (const event of chunk) if (event.type === 'text') text += event.text
-  }
-  return text
-}
-
 describe("the SDK's retry rules on the statuses the proxy passes on", () => {
-  const server = setupServer()
-  let proxy: TestProxy
-  beforeAll(async () => {
-    server.listen({ onUnhandledRequest: 'bypass' })
-    proxy = await startTestProxy([
-      '--upstream',
-      'anthropic',
-      '--upstream-url',
-      MOCK_BASE_URLS.anthropic,
-    ])
-  })
-  afterAll(async () => {
-    await proxy.shutdown()
-    server.close()
-  })
+  const target = useMockedUpstream('anthropic')
+  const { server } = target
 
   it('passes a 429 and its Retry-After on, and the SDK retries to the whole streamed answer', async () => {
     const [toolAnswer] = anthropicFixtures
@@ -169,7 +155,7 @@ describe("the SDK's retry rules on the statuses the proxy passes on", () => {
     const answers: Array<{ status: number; retryAfter: string | null }> = []
     const client = new Anthropic({
       apiKey: 'k',
-      baseURL: proxy.url,
+      baseURL: target.proxy.url,
       maxRetries: 1,
       fetch: async (input, init) => {
         const response = await directFetch(input, init)

@@ -2,30 +2,13 @@
 // use its answer: a stream the registry refused after the upstream had accepted (the status
 // waits for the upstream), and a non-streamed request whose client left. msw plays a slow
 // Anthropic upstream; the proxy is real, on loopback.
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { directFetch, startTestProxy, type TestProxy } from '../test-proxy'
+import { describe, expect, it } from 'vitest'
+import { directFetch, useMockedUpstream } from '../test-proxy'
 import { anthropicStream } from '../upstreams/fixtures/anthropic'
-import { MOCK_BASE_URLS } from '../upstreams/fixtures/fixture'
 import { pacedHandler } from '../upstreams/fixtures/mock'
 
-const server = setupServer()
-beforeAll(() => server.listen({ onUnhandledRequest: 'bypass' }))
-afterEach(() => server.resetHandlers())
-afterAll(() => server.close())
-
-let proxy: TestProxy
-beforeAll(async () => {
-  proxy = await startTestProxy([
-    '--upstream',
-    'anthropic',
-    '--upstream-url',
-    MOCK_BASE_URLS.anthropic,
-    '--max-streams',
-    '1',
-  ])
-})
-afterAll(() => proxy.shutdown())
+const target = useMockedUpstream('anthropic', ['--max-streams', '1'])
+const { server } = target
 
 /** A slow upstream (a token every 100 ms) whose requests are kept, and a promise of each one's abort. */
 function slowUpstream() {
@@ -63,7 +46,7 @@ const body = (stream: boolean) =>
   })
 
 const post = (stream: boolean, signal?: AbortSignal) =>
-  directFetch(`${proxy.url}/v1/messages`, {
+  directFetch(`${target.proxy.url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: body(stream),
@@ -76,12 +59,12 @@ describe('the upstream call of /v1/messages', () => {
     const running = await post(true)
     expect(running.status).toBe(200)
     const refused = await post(true)
-    // Past --max-streams: the registry's refusal (its own body, the status the SDKs retry).
+    // Past --max-streams: the registry's refusal (the status the SDKs retry).
     expect(refused.status).toBe(429)
     await refused.body?.cancel()
     expect(await upstream.aborted(await upstream.request(2))).toBe(true)
     const location = running.headers.get('content-location') as string
-    await directFetch(`${proxy.url}${location}`, { method: 'DELETE' })
+    await directFetch(`${target.proxy.url}${location}`, { method: 'DELETE' })
     await running.body?.cancel()
   })
 

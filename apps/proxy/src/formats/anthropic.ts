@@ -3,9 +3,8 @@
 // input_json_delta), message_delta with stop_reason and usage, message_stop. A failure is the
 // API's own `event: error`, which the SDKs throw; never a message_stop after partial output.
 import type { EventInput } from '@unbroken/server'
-import type { ProxyError } from '../errors'
 import type { FinishReason, UpstreamEvent } from '../upstreams/upstream'
-import type { OutputEvent, StreamFormat } from './format'
+import type { OutputEvent, StreamFailure, StreamFormat } from './format'
 
 /** The stop reasons of the Messages API, from ours. */
 export const STOP_REASONS: Readonly<Record<FinishReason, string>> = {
@@ -162,9 +161,9 @@ export function createAnthropicFormat(options: { readonly inputTokens: number })
       for (const item of batch) render(item, out)
       return out
     },
-    fail: (error: ProxyError) => ({
+    fail: (failure: StreamFailure) => ({
       event: 'error',
-      data: formatErrorBody(error.retryable ? 'overloaded_error' : 'api_error', error.message),
+      data: formatErrorBody(failure.retryable ? 'overloaded_error' : 'api_error', failure.message),
     }),
   }
 }

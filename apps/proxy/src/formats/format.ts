@@ -3,7 +3,6 @@
 // same output, so each format is one file behind this interface.
 import type { EventInput } from '@unbroken/server'
 import type { UpstreamKind } from '../config'
-import type { ProxyError } from '../errors'
 import type { UpstreamEvent } from '../upstreams/upstream'
 
 /** The first output of every stream, written before the upstream answers. */
@@ -17,12 +16,23 @@ export interface StartEvent {
 /** What a stream outputs: its start, then the upstream's normalised events. */
 export type OutputEvent = StartEvent | UpstreamEvent
 
+/**
+ * Why a stream ended without finishing: a `ProxyError` (the upstream failed, a limit), or an
+ * ending the registry made (a cancel, a shutdown's stop) that an SDK must see as an error.
+ */
+export interface StreamFailure {
+  readonly code: string
+  readonly message: string
+  /** Whether the same request sent again may succeed. */
+  readonly retryable: boolean
+}
+
 /** One wire format of the log's events. */
 export interface StreamFormat {
   /** Log events for a batch of output, in order; a `finish` becomes the terminal event. */
   render(batch: readonly OutputEvent[]): EventInput[]
   /** The terminal event of a stream that failed. */
-  fail(error: ProxyError): EventInput
+  fail(failure: StreamFailure): EventInput
   /**
    * Logged while the upstream is silent (a prefill), for formats whose clients expect an event
    * (Anthropic's `ping`); the others rely on the connection's keepalive comments.

@@ -3,7 +3,7 @@
 import type { UpstreamEvent } from '../upstreams/upstream'
 import { completionId, OPENAI_FINISH } from './openai'
 
-/** Accumulates one generation's events into a chat completion; `completion()` once it finished. */
+/** Accumulates one generation's events into a chat completion; `result()` once it finished. */
 export function createCompletionCollector(id: string, model: string, created: number) {
   let content = ''
   let reasoning = ''
@@ -42,7 +42,7 @@ export function createCompletionCollector(id: string, model: string, created: nu
   return {
     add,
     /** The completion; only after a `finish` (a generation that failed throws instead). */
-    completion: () => ({
+    result: () => ({
       id: completionId(id),
       object: 'chat.completion',
       created,

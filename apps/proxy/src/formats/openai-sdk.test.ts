@@ -10,26 +10,16 @@ import {
   describeSeed,
   randomInt,
 } from '@unbroken/test-kit'
-import { setupServer } from 'msw/node'
 import OpenAI from 'openai'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { directFetch, startTestProxy, type TestProxy } from '../test-proxy'
-import { MOCK_BASE_URLS } from '../upstreams/fixtures/fixture'
+import { describe, expect, it } from 'vitest'
+import { directFetch, useMockedUpstream } from '../test-proxy'
 import { fixtureHandler, pacedHandler } from '../upstreams/fixtures/mock'
 import { openaiFixtures, openaiStream } from '../upstreams/fixtures/openai'
 import { composeAnswer, tokenize } from '../upstreams/simulated-text'
-import { assembleChunks } from './openai-test-kit'
+import { assembleChunks, readText } from './openai-test-kit'
 
-const server = setupServer()
-beforeAll(() => server.listen({ onUnhandledRequest: 'bypass' }))
-afterEach(() => server.resetHandlers())
-afterAll(() => server.close())
-
-let proxy: TestProxy
-beforeAll(async () => {
-  proxy = await startTestProxy(['--upstream', 'openai', '--upstream-url', MOCK_BASE_URLS.openai])
-})
-afterAll(() => proxy.shutdown())
+const target = useMockedUpstream('openai')
+const { server } = target
 
 const fixture = (name: string) => {
   const found = openaiFixtures.find((item) => item.name === name)
@@ -44,12 +34,13 @@ const sdk = (origin: string) =>
   new OpenAI({ baseURL: `${origin}/v1`, apiKey: 'sk-local', fetch: directFetch, maxRetries: 0 })
 
 const messages = [{ role: 'user' as const, content: 'Hello' }]
+
 const textOfFixture = 'Héllo, 世界! 👩‍💻 cafe\u0301 — done.'
 
 describe('the openai SDK as the client', () => {
   it('streams the exact text, then usage, through chat.completions.create', async () => {
     server.use(fixtureHandler(TEXT))
-    const stream = await sdk(proxy.url).chat.completions.create({
+    const stream = await sdk(target.proxy.url).chat.completions.create({
       model: 'gpt-4o-mini',
       messages,
       stream: true,
@@ -67,7 +58,7 @@ describe('the openai SDK as the client', () => {
 
   it('answers stream: false with the exact text and usage', async () => {
     server.use(fixtureHandler(TEXT))
-    const completion = await sdk(proxy.url).chat.completions.create({
+    const completion = await sdk(target.proxy.url).chat.completions.create({
       model: 'gpt-4o-mini',
       messages,
     })
@@ -88,7 +79,7 @@ describe('the openai SDK as the client', () => {
           { type: 'function' as const, function: { name: 'get_time', parameters: {} } },
         ],
       }
-      const client = sdk(proxy.url)
+      const client = sdk(target.proxy.url)
       const completion = stream
         ? await client.chat.completions.stream(body).finalChatCompletion()
         : await client.chat.completions.create(body)
@@ -107,7 +98,7 @@ describe('the openai SDK as the client', () => {
 
   it('throws the upstream 429 as a RateLimitError with its Retry-After', async () => {
     server.use(fixtureHandler(fixture('a 429 with Retry-After before the stream')))
-    const error = await sdk(proxy.url)
+    const error = await sdk(target.proxy.url)
       .chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
       .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(OpenAI.RateLimitError)
@@ -118,15 +109,12 @@ describe('the openai SDK as the client', () => {
 
   it('throws an error chunk (a truncated upstream) as an APIError, after the partial text', async () => {
     server.use(fixtureHandler(fixture('a stream that ends without [DONE]')))
-    const stream = await sdk(proxy.url).chat.completions.create({
+    const stream = await sdk(target.proxy.url).chat.completions.create({
       model: 'gpt-4o-mini',
       messages,
       stream: true,
     })
-    let text = ''
-    const error = await (async () => {
-      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
-    })().catch((caught: unknown) => caught)
+    const { text, error } = await readText(stream)
     expect(text).toBe('Cut off mid-')
     expect(error).toBeInstanceOf(OpenAI.APIError)
     expect((error as Error).message).toMatch(/incomplete/)
@@ -139,7 +127,7 @@ describe('cuts between the client and the proxy', () => {
   it('make the openai SDK throw, never end short', async () => {
     server.use(pacedHandler('openai', openaiStream(tokens), { gapMs: 2 }))
     const faults = await createFaultProxy({
-      targetPort: Number(new URL(proxy.url).port),
+      targetPort: Number(new URL(target.proxy.url).port),
       plan: { cutAt: 1500 },
     })
     try {
@@ -148,10 +136,7 @@ describe('cuts between the client and the proxy', () => {
         messages,
         stream: true,
       })
-      let text = ''
-      const error = await (async () => {
-        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
-      })().catch((caught: unknown) => caught)
+      const { text, error } = await readText(stream)
       expect(error).toBeInstanceOf(Error)
       expect(text.length).toBeGreaterThan(0)
       expect(text.length).toBeLessThan(tokens.join('').length)
@@ -168,7 +153,7 @@ describe('cuts between the client and the proxy', () => {
       const said = tokenize(composeAnswer(random, [{ role: 'user', content: `seed ${seed}` }]))
       server.use(pacedHandler('openai', openaiStream(said), { gapMs: 2 }))
       const faults = await createFaultProxy({
-        targetPort: Number(new URL(proxy.url).port),
+        targetPort: Number(new URL(target.proxy.url).port),
         plan: ({ index }) => (index < 3 ? { cutAt: randomInt(random, 600, 2000) } : {}),
       })
       try {

@@ -1,6 +1,7 @@
 // Test support for the OpenAI-compatible endpoint: requests to it, and a reader of its stream that
 // is independent of the proxy's own code (it assembles chunks as the SDKs do).
 import type { SseEvent } from '@unbroken/test-kit'
+import type OpenAI from 'openai'
 import type { RunningProxy } from '../server'
 import { directFetch } from '../test-proxy'
 
@@ -70,4 +71,25 @@ export function assembleChunks(events: readonly SseEvent[]): ChatOutcome {
     }
   }
   return outcome
+}
+
+/**
+ * The text an `openai` SDK chunk stream delivered, and what it threw (`undefined` if it ended);
+ * `onText` runs once, at the first text, while the stream is still open.
+ */
+export async function readText(
+  stream: AsyncIterable<OpenAI.ChatCompletionChunk>,
+  onText?: () => Promise<unknown>,
+): Promise<{ text: string; error: unknown }> {
+  let text = ''
+  try {
+    for await (const chunk of stream) {
+      const first = text === ''
+      text += chunk.choices[0]?.delta.content ?? ''
+      if (first && text !== '') await onText?.()
+    }
+    return { text, error: undefined }
+  } catch (error) {
+    return { text, error }
+  }
 }

@@ -29,6 +29,13 @@ export const OPENAI_FINISH: Readonly<Record<FinishReason, string>> = {
 /** The `id` of a completion: the stream id, so a completion names the stream that holds it. */
 export const completionId = (streamId: string): string => `chatcmpl-${streamId}`
 
+/**
+ * The status a failure's code answers with before a stream, which types its error chunk; the
+ * registry's own endings (a cancel, a shutdown's stop) are the server's doing.
+ */
+const statusOf = (code: string): number =>
+  (STATUS as Readonly<Partial<Record<string, number>>>)[code] ?? 500
+
 /** A stream format writing chat-completion chunks; one per stream (it numbers tool calls). */
 export function createOpenAIFormat(options: OpenAIFormatOptions): StreamFormat {
   let head = { id: '', object: 'chat.completion.chunk', created: options.created, model: '' }
@@ -91,7 +98,7 @@ export function createOpenAIFormat(options: OpenAIFormatOptions): StreamFormat {
     render: (batch) => batch.flatMap(render),
     fail: ({ code, message }) => ({
       event: 'error',
-      data: JSON.stringify(openAIErrorBody(code, message, STATUS[code])),
+      data: JSON.stringify(openAIErrorBody(code, message, statusOf(code))),
     }),
   }
 }

@@ -1,27 +1,23 @@
-import {
-  type CloseInfo,
-  createEventStream,
-  createIdempotencyKey,
-  type EventStream,
-  type EventStreamOptions,
-  type EventStreamSnapshot,
-  type ServerSentEvent,
-  type UnbrokenClientError,
-} from '@unbroken/client'
 import { cancelStream } from './cancel'
-import { createFrameScheduler } from './frame'
-import { loadStream, type StreamRequest, storeStream } from './storage'
-import type { EventStreamRequest, EventStreamView, UseEventStreamOptions } from './types'
+import type { UnbrokenClientError } from './errors'
+import { createFrameScheduler } from './frame-scheduler'
+import type { ServerSentEvent } from './parser'
+import { createIdempotencyKey } from './request'
+import { loadStream, type StreamRequest, storeStream } from './session-storage'
+import type { EventStreamRequest, StreamSessionOptions, StreamSessionView } from './session-types'
+import { createEventStream } from './stream'
+import type { CloseInfo, EventStream, EventStreamOptions, EventStreamSnapshot } from './types'
 
-/** What identifies a stream: a URL's href, or the request object itself; `null` is none. */
-export type RequestKey = string | Exclude<EventStreamRequest, string | URL> | null
+/** What identifies a session's stream: a URL's href, or the request object itself; `null` is none. */
+export type StreamRequestKey = string | Exclude<EventStreamRequest, string | URL> | null
 
 /** What `open` sends: a saved request, or a new one whose body may be any `BodyInit`. */
 interface OpenRequest extends Pick<EventStreamOptions, 'method' | 'body' | 'idempotencyKey'> {
   readonly url: string | URL
 }
 
-export const keyOf = (request: EventStreamRequest | null): RequestKey =>
+/** The key of a request, the same for equal URLs: a binding subscribes anew when it changes. */
+export const requestKeyOf = (request: EventStreamRequest | null): StreamRequestKey =>
   request instanceof URL ? request.href : request
 
 const IDLE = {
@@ -38,19 +34,20 @@ const IDLE = {
 } as const
 
 /**
- * The external store behind one hook: it owns the stream of the current request, folds its events
- * into the state as they arrive, and publishes a view at most once per animation frame. It opens
- * the stream when React subscribes and closes the connection (never the generation) when React
- * unsubscribes for good, so that StrictMode's extra subscribe sends nothing.
+ * The external store behind one UI binding (a hook): it owns the stream of the current request,
+ * folds its events into the state as they arrive, and publishes a view at most once per animation
+ * frame. It opens the stream on subscribe and closes the connection (never the generation) when
+ * the last listener has left for good, so that StrictMode's extra subscribe sends nothing.
+ * `options` is called whenever they are needed, so the latest render's callbacks apply.
  */
-export function createStreamSession<S>(latest: { readonly current: UseEventStreamOptions<S> }) {
+export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
   const initialState = (): S => {
-    const { initialState } = latest.current
+    const { initialState } = options()
     return typeof initialState === 'function' ? (initialState as () => S)() : initialState
   }
-  let key: RequestKey = null
+  let key: StreamRequestKey = null
   let state = initialState()
-  let view: EventStreamView<S> = { ...IDLE, state }
+  let view: StreamSessionView<S> = { ...IDLE, state }
   const serverView = view
   const listeners = new Set<() => void>()
   let stream: EventStream | undefined
@@ -68,7 +65,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   let stopWhenOpen = false
   let mounted = false
 
-  const publish = (next: EventStreamView<S>) => {
+  const publish = (next: StreamSessionView<S>) => {
     view = next
     for (const listener of listeners) listener()
   }
@@ -81,7 +78,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   }
   const frame = createFrameScheduler(flush)
 
-  const forget = () => storeStream(latest.current.id)
+  const forget = () => storeStream(options().id)
 
   /** Opens the stream of `request`: a `GET` of a known stream, or the request itself. */
   const open = ({ url, method, body, idempotencyKey }: OpenRequest) => {
@@ -96,7 +93,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
           // Replaced or unmounted while its stop() waited for this answer (see `disconnect`):
           // stop the generation now that its URL is known, then let it go. Nobody shows the
           // outcome any more, so a failed DELETE has nowhere to go.
-          cancelStream(current.url, latest.current).catch(() => {})
+          cancelStream(current.url, options()).catch(() => {})
           return current.close()
         }
         location = current.url
@@ -106,7 +103,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
         if (stopWhenOpen) void stop()
       },
       onEvent(event: ServerSentEvent) {
-        state = latest.current.reducer(state, event)
+        state = options().reducer(state, event)
         position = event.lastEventId
         if (position === replayThrough) replayThrough = null
       },
@@ -120,7 +117,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
       url,
       new Proxy(own, {
         get: (target, name: keyof EventStreamOptions) =>
-          (name in target ? target : (latest.current as EventStreamOptions))[name],
+          (name in target ? target : (options() as EventStreamOptions))[name],
       }),
     )
     stream = current
@@ -147,7 +144,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     stream = undefined
   }
 
-  const start = (next: RequestKey) => {
+  const start = (next: StreamRequestKey) => {
     disconnect()
     key = next
     state = initialState()
@@ -156,7 +153,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     if (next === null) return publish({ ...IDLE, state })
     const { url, method, body } = typeof next === 'string' ? { url: next } : next
     // The key is chosen here, not by the client, so that it can be saved with the request.
-    const { idempotencyKey = createIdempotencyKey() } = latest.current
+    const { idempotencyKey = createIdempotencyKey() } = options()
     if (idempotencyKey && typeof body === 'string')
       unanswered = { url: String(url), method, body, idempotencyKey }
     open({ url, method, body, idempotencyKey })
@@ -167,8 +164,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
 
   const persist = () => {
     const request = location ? { url: location } : unanswered
-    if (request && live())
-      storeStream(latest.current.id, { ...request, lastEventId: position, state })
+    if (request && live()) storeStream(options().id, { ...request, lastEventId: position, state })
   }
 
   const stop = async () => {
@@ -179,7 +175,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
       return
     }
     try {
-      await cancelStream(location, latest.current)
+      await cancelStream(location, options())
       // Waiting out a backoff, the stream would show `reconnecting` until then: read the rest,
       // up to the cancelled `done`, now.
       if (stream === current && seen?.status === 'reconnecting') {
@@ -210,8 +206,8 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
     for (const type of ['visibilitychange', 'pagehide']) globalThis[method]?.(type, onPageChange)
   }
 
-  const attach = (next: RequestKey) => {
-    const saved = mounted ? undefined : loadStream<S>(latest.current.id)
+  const attach = (next: StreamRequestKey) => {
+    const saved = mounted ? undefined : loadStream<S>(options().id)
     mounted = true
     if (saved) {
       // A reload mid-stream: re-attach by GET from the saved position, never send it again
@@ -228,7 +224,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
 
   const detach = () => {
     listen('removeEventListener')
-    if (latest.current.stopOnUnmount) {
+    if (options().stopOnUnmount) {
       void stop()
       forget()
     } else persist()
@@ -238,7 +234,7 @@ export function createStreamSession<S>(latest: { readonly current: UseEventStrea
   return {
     getSnapshot: () => view,
     getServerSnapshot: () => serverView,
-    subscribe(next: RequestKey, listener: () => void) {
+    subscribe(next: StreamRequestKey, listener: () => void) {
       listeners.add(listener)
       listen('addEventListener')
       attach(next)

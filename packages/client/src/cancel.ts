@@ -1,4 +1,5 @@
-import { type EventStreamOptions, UnbrokenClientError } from '@unbroken/client'
+import { UnbrokenClientError } from './errors'
+import type { EventStreamOptions } from './types'
 
 /**
  * Sends the `DELETE` that stops a stream's producer (protocol v1 §7), with the stream's

@@ -1,5 +1,6 @@
+// @vitest-environment jsdom
 import { afterEach, expect, it, vi } from 'vitest'
-import { createFrameScheduler } from './frame'
+import { createFrameScheduler } from './frame-scheduler'
 
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve))
 
