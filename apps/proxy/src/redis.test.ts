@@ -2,6 +2,7 @@
 // and cancelled on the other, and a SIGTERM on the producing one loses no token.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import Anthropic from '@anthropic-ai/sdk'
 import { createEventStream } from '@unbroken/client'
 import { readSse, type SseEvent, startRedisServer } from '@unbroken/test-kit'
 import OpenAI from 'openai'
@@ -129,6 +130,32 @@ describe.runIf(redis)('with REDIS_URL, across two instances', () => {
     expect(text).not.toBe('')
     expect(error).toBeInstanceOf(OpenAI.APIError)
     expect(error).toMatchObject({ code: 'producer-lost' })
+  })
+
+  it('ends an Anthropic SDK’s answer with overloaded_error (retryable) when the log fails mid-answer', async () => {
+    const { data, response } = await new Anthropic({
+      baseURL: a.url,
+      apiKey: 'unused',
+      fetch: directFetch,
+      maxRetries: 0,
+    }).messages
+      .create(
+        { model: 'simulated', max_tokens: 1024, messages: request.messages, stream: true },
+        { headers: { 'x-unbroken-fault': 'stall-after=3' } },
+      )
+      .withResponse()
+    const streamId = response.headers.get('content-location')?.split('/').pop() as string
+    let deleted: Promise<void> | undefined
+    const error = await (async () => {
+      for await (const event of data) {
+        if (event.type === 'content_block_delta')
+          deleted ??= deleteKeysOf(redis?.url as string, streamId)
+      }
+    })().catch((caught: unknown) => caught)
+    await deleted
+    expect(deleted).toBeDefined()
+    expect(error).toBeInstanceOf(Anthropic.APIError)
+    expect(error).toMatchObject({ type: 'overloaded_error' })
   })
 })
 
