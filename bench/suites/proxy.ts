@@ -209,6 +209,19 @@ export default async function proxySuite(): Promise<Target[]> {
   } finally {
     await Promise.all([ours.stop(), passthrough.stop(), upstream.stop()])
   }
+  const lost = [...figures.values()].some((samples) =>
+    OURS.some((path) => samples.get(path)?.some((sample) => sample.failures.length > 0)),
+  )
+  // A loss must be explained: the proxy's own account of it (its warnings, errors and incomplete
+  // streams, among the lines it printed last).
+  if (lost) {
+    const troubles = ours
+      .output()
+      .split('\n')
+      .filter((line) => /"level":(4|5|6)0|"status":"incomplete"/.test(line))
+    console.log(`\n  the proxy's warnings, errors and incomplete streams (the last 10):`)
+    for (const line of troubles.slice(-10)) console.log(`    ${line.slice(0, 400)}`)
+  }
   return report(figures)
 }
 

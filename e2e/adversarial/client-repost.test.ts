@@ -1,9 +1,17 @@
 // A re-sent POST against the real registry (issue 10 #3, #4, #7): the client's Idempotency-Key
-// makes the repeat attach to the running generation, so opting in to re-POSTs (`shouldRetry`, the
-// OpenAI-style path) never runs the model twice nor shows text twice.
+// makes the repeat attach to the running generation, so re-sending a POST that got no answer (or a
+// gateway's 502) by default, and opting in to re-POSTs mid-answer (`shouldRetry`, the OpenAI-style
+// path), never runs the model twice nor shows text twice.
+import { request } from 'node:http'
 import { createEventStream, type EventStreamOptions } from '@unbroken/client'
 import type { Producer } from '@unbroken/server'
-import { createFaultProxy, type FaultPlan, type FaultProxy } from '@unbroken/test-kit'
+import {
+  createFaultProxy,
+  type FaultPlan,
+  type FaultProxy,
+  type Listening,
+  listen,
+} from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type RegistryServer, startRegistryServer } from '../faults/registry-server'
 import { produce, readLog, sourceEvents } from '../faults/source'
@@ -14,10 +22,12 @@ const SOURCE = sourceEvents(300)
 
 let server: RegistryServer | undefined
 let proxy: FaultProxy | undefined
+let gateway: Listening | undefined
 afterEach(async () => {
   await proxy?.close()
+  await gateway?.close()
   await server?.close()
-  proxy = server = undefined
+  proxy = server = gateway = undefined
 })
 
 /** A registry whose POSTs run a live generation, behind a proxy that applies `firstPost` once. */
@@ -70,16 +80,16 @@ const hidingContentLocation = () => {
 }
 
 describe('a POST cut before its response', () => {
-  it('fails with network, not sent again, by default', async () => {
+  it('fails with network, not sent again, without an Idempotency-Key', async () => {
     const run = await start({ cutAt: 0 })
-    const { error } = await run.read({})
+    const { error } = await run.read({ idempotencyKey: false })
     expect(error).toMatchObject({ code: 'network', status: undefined })
-    expect(run.keys()).toHaveLength(1)
+    expect(run.keys()).toEqual([undefined])
   })
 
-  it('re-sent with the same Idempotency-Key, attaches to the one generation', async () => {
+  it('is re-sent by default with the same Idempotency-Key, and attaches to the one generation', async () => {
     const run = await start({ cutAt: 0 })
-    const { events, snapshot } = await run.read({ shouldRetry: resendPost })
+    const { events, snapshot } = await run.read({})
     const [first, second] = run.keys()
     expect(first).toMatch(/^[\w-]{22}$/)
     expect(second).toBe(first)
@@ -88,6 +98,55 @@ describe('a POST cut before its response', () => {
     assertSameEvents(
       { scenario: 'POST re-sent after a cut before the response' },
       await run.log(snapshot.url),
+      events,
+    )
+  })
+})
+
+describe('a POST answered 502 by a gateway after the instance took it', () => {
+  it('is re-sent with the same Idempotency-Key and attaches to the generation it started', async () => {
+    let generations = 0
+    const generation: Producer = async (stream) => {
+      generations++
+      await produce(SOURCE, { batch: 10, pauseMs: 5 })(stream, undefined)
+    }
+    server = await startRegistryServer({ producer: () => generation })
+    const target = server
+    // As nginx when the instance dies after taking the POST: the generation runs, the client gets
+    // 502. Later requests pass through.
+    const seen: Array<string | undefined> = []
+    gateway = await listen((req, res) => {
+      seen.push(req.headers['idempotency-key'] as string | undefined)
+      const upstream = request(
+        {
+          port: target.port,
+          host: '127.0.0.1',
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (answer) => {
+          if (seen.length === 1) {
+            answer.destroy()
+            return res.writeHead(502).end()
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        },
+      )
+      req.pipe(upstream)
+    })
+    const { events, snapshot } = await collect(
+      createEventStream(`${gateway.origin}/streams`, { method: 'POST', backoff: { initialMs: 0 } }),
+    )
+    expect(snapshot.closeReason).toBe('done')
+    expect(seen[0]).toMatch(/^[\w-]{22}$/)
+    expect(seen[1]).toBe(seen[0])
+    expect(generations).toBe(1)
+    const id = new URL(snapshot.url).pathname.split('/').pop() ?? ''
+    assertSameEvents(
+      { scenario: 'POST re-sent after a 502' },
+      await readLog(target.log, id),
       events,
     )
   })

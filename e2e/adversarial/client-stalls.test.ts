@@ -50,13 +50,13 @@ describe('a server that stalls', () => {
     expect(retried).toEqual(['headers-timeout'])
   })
 
-  it('a POST before the headers: not sent again, and the error says so', async () => {
+  it('a keyless POST before the headers: not sent again, and the error says so', async () => {
     let requests = 0
     const { error } = await hostile.read(
       () => {
         requests++
       },
-      { ...timeouts, method: 'POST' },
+      { ...timeouts, method: 'POST', idempotencyKey: false },
     )
     expect(error).toMatchObject({ code: 'headers-timeout', status: undefined })
     expect(error?.message).toMatch(/not sent again, so nothing ran twice/)

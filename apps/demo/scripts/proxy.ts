@@ -47,12 +47,22 @@ export async function startDemoProxy(flags: readonly string[]): Promise<DemoProx
   return { url, child }
 }
 
-/** Ends the proxy gracefully with the signal the launcher got, then exits with its status. */
+/**
+ * Ends the proxy gracefully with the first signal the launcher gets, then exits with its status,
+ * so that Ctrl-C on `pnpm demo` ends quietly with 0. Later signals are absorbed: pnpm sends its
+ * script a SIGINT of its own after the terminal's (and a nested pnpm a SIGTERM), and dying of one
+ * would make pnpm report `Command failed with signal`.
+ */
 export function forwardSignals(child: ChildProcess): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => child.kill(signal))
+  let forwarded = false
+  const stop = (signal: NodeJS.Signals) => {
+    if (!forwarded) child.kill(signal)
+    forwarded = true
   }
-  child.once('exit', (code) => process.exit(code ?? 0))
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  // A proxy that died of a signal nobody sent it (killed by hand, out of memory) is a failure.
+  child.once('exit', (code) => process.exit(code ?? 1))
 }
 
 function portOf(flags: readonly string[]): number {

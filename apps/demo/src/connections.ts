@@ -69,8 +69,10 @@ export function clearConnections(): void {
   for (const listener of listeners) listener()
 }
 
-/** A `fetch` for the hook that logs each stream connection as its bytes arrive. */
+/** A `fetch` for the hook that logs each stream connection (its GETs and POSTs) as its bytes arrive. */
 export const observedFetch: typeof fetch = async (input, init) => {
+  // Stop's DELETE goes through the hook's fetch too, but it is a request, not a stream connection.
+  if (init?.method === 'DELETE') return fetch(input, init)
   const index = connections.length
   connections = [
     ...connections,

@@ -1,9 +1,12 @@
 // Two proxy instances sharing a real redis-server (REDIS_URL): a stream started on one is resumed
 // and cancelled on the other, and a SIGTERM on the producing one loses no token.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { createEventStream } from '@unbroken/client'
 import { readSse, type SseEvent, startRedisServer } from '@unbroken/test-kit'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assembleChunks } from './formats/openai-test-kit'
+import { assembleChunks, readText } from './formats/openai-test-kit'
 import {
   chat,
   directFetch,
@@ -106,4 +109,34 @@ describe.runIf(redis)('with REDIS_URL, across two instances', () => {
       })
     },
   )
+
+  // The log fails under an SDK's answer: Redis lost the stream's keys (an eviction, a flush, a
+  // restart without persistence). The SDK cannot resume, so it must throw, not end short.
+  it('ends an SDK’s answer with the API’s error when the log fails mid-answer', async () => {
+    const { data, response } = await new OpenAI({
+      baseURL: `${a.url}/v1`,
+      apiKey: 'unused',
+      fetch: directFetch,
+      maxRetries: 0,
+    }).chat.completions
+      .create(
+        { model: 'simulated', messages: request.messages, stream: true },
+        { headers: { 'x-unbroken-fault': 'stall-after=3' } },
+      )
+      .withResponse()
+    const streamId = response.headers.get('content-location')?.split('/').pop() as string
+    const { text, error } = await readText(data, () => deleteKeysOf(redis?.url as string, streamId))
+    expect(text).not.toBe('')
+    expect(error).toBeInstanceOf(OpenAI.APIError)
+    expect(error).toMatchObject({ code: 'producer-lost' })
+  })
 })
+
+/** Deletes every Redis key of `streamId`, as an eviction or a flush would. */
+async function deleteKeysOf(url: string, streamId: string): Promise<void> {
+  const cli = (...args: string[]) => promisify(execFile)('redis-cli', ['-u', url, ...args])
+  const { stdout } = await cli('--scan', '--pattern', `*${streamId}*`)
+  const keys = stdout.split('\n').filter(Boolean)
+  expect(keys.length).toBeGreaterThan(0)
+  await cli('del', ...keys)
+}

@@ -11,16 +11,32 @@ const RETRY_STATUS = [408, 425, 429, 500, 502, 503, 504]
 export const RESENDABLE_STATUS = [401, 408, 425, 429, 503]
 
 /**
+ * With an `Idempotency-Key`, also a gateway's 502/504 (its upstream died or timed out, perhaps
+ * after starting the work): a server that honours the key attaches the re-sent request to that
+ * work (agreement A4). Not 500, which says the server itself processed it and failed.
+ */
+export const KEYED_RESENDABLE_STATUS = [...RESENDABLE_STATUS, 502, 504]
+
+/**
  * Compares the MIME essence, case-insensitively and ignoring parameters (HTML §9.2.3). Fetch
  * already trimmed the value, and a missing header tests as the string "null".
  */
 export const isEventStream = (type: string | null): boolean =>
   /^text\/event-stream\s*(;|$)/i.test(type as string)
 
-/** Protocol v1 error JSON, or `{}` when the text is something else (an HTML page, plain text). */
-const readErrorJson = (
-  text: string,
-): { code?: string; message?: string; retryable?: boolean; retryAfterMs?: number } => {
+/**
+ * Protocol v1 error or `auth-expired` JSON, or `{}` when the text is something else (an HTML
+ * page, plain text).
+ */
+export const readErrorJson = (
+  text = '',
+): {
+  code?: string
+  message?: string
+  retryable?: boolean
+  retryAfterMs?: number
+  expiresAt?: number
+} => {
   try {
     return JSON.parse(text) ?? {}
   } catch {

@@ -45,7 +45,11 @@ export const createConnectionEvents = (
       if (parsed.type === 'error') outcome = { error: eventError(parsed.data) }
       else if (parsed.type === 'auth-expired')
         outcome = {
-          error: new UnbrokenClientError('auth', 'auth-expired', { serverCode: 'auth-expired' }),
+          // The data (`{"expiresAt"}`) tells a new expiry from the one a refresh just answered.
+          error: new UnbrokenClientError('auth', 'auth-expired', {
+            serverCode: 'auth-expired',
+            body: parsed.data,
+          }),
         }
       else {
         // An event with no id of its own carries the resume position, as EventSource's would.

@@ -15,7 +15,7 @@ export type ClientErrorCode =
   | 'idle-timeout'
   /** A line or event grew past `maxEventBytes`. */
   | 'event-too-large'
-  /** A 401/403, or a second 401 right after refreshing credentials. */
+  /** A 401/403, or a 401 (or the same `auth-expired` expiry) right after refreshing credentials. */
   | 'auth'
   /**
    * The stream cannot be resumed: its URL is unknown (404), the cursor expired (410), there is no
@@ -36,7 +36,7 @@ export interface ClientErrorDetails {
   readonly cause?: unknown
   /** HTTP status, for failures that came with a response. */
   readonly status?: number | undefined
-  /** The first bytes of the response body, for HTTP failures. */
+  /** The first bytes of the response body for HTTP failures; the event's data for `auth-expired`. */
   readonly body?: string | undefined
   /** `code` from the server's error JSON (protocol v1), e.g. `cursor-expired`. */
   readonly serverCode?: string | undefined

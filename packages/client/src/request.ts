@@ -38,7 +38,7 @@ export interface Attempt {
 export const buildRequest = async (
   options: EventStreamOptions,
   { url, resuming, failures, lastEventId, idempotencyKey }: Attempt,
-): Promise<[string, RequestInit]> => {
+): Promise<[string, RequestInit & { headers: Headers }]> => {
   // fetch normalizes the case of standard methods itself.
   const method = resuming ? 'GET' : (options.method ?? 'GET')
   const given = options.headers

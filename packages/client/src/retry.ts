@@ -1,5 +1,5 @@
 import { backoffDelay, MAX_RETRY_MS } from './backoff'
-import { RESENDABLE_STATUS } from './classify'
+import { KEYED_RESENDABLE_STATUS, RESENDABLE_STATUS } from './classify'
 import { UnbrokenClientError } from './errors'
 import type { EventStreamOptions } from './types'
 
@@ -14,7 +14,12 @@ export interface RetryFacts {
   readonly resendsBody: boolean
   /** A response opened the stream before, so a second body could start a second generation. */
   readonly opened: boolean
-  /** The failed attempt was the one made right after `onAuthRequired` ran. */
+  /** The failed request carried an `Idempotency-Key`. */
+  readonly keyed: boolean
+  /**
+   * The failed attempt was the one made right after `onAuthRequired` ran, and it named no later
+   * expiry than the one that refresh answered.
+   */
   readonly refreshed: boolean
   /** The backoff base: the server's `retry:`, else `backoff.initialMs`. */
   readonly baseDelayMs: number
@@ -53,9 +58,14 @@ export const decideRetry = (facts: RetryFacts, options: EventStreamOptions): Ret
     )
   let error = failure
   let retry = failure.retryable || refresh
-  if (retry && facts.resendsBody && (facts.opened || !RESENDABLE_STATUS.includes(status ?? 0))) {
-    // Never send a body twice when the first may have started work (a second LLM generation):
-    // only statuses that say "not processed" may be re-sent.
+  // Never send a body twice when the first may have started work (a second LLM generation): only
+  // statuses that say "not processed" may be re-sent. With an Idempotency-Key, so may a request
+  // that got no answer at all (no status) or a gateway's 502/504: a server that honours the key
+  // attaches the repeat to the work the first one started, as Stripe's does.
+  const resendable = facts.keyed
+    ? status === undefined || KEYED_RESENDABLE_STATUS.includes(status)
+    : RESENDABLE_STATUS.includes(status ?? 0)
+  if (retry && facts.resendsBody && (facts.opened || !resendable)) {
     retry = false
     error = facts.opened
       ? new UnbrokenClientError(
@@ -69,14 +79,19 @@ export const decideRetry = (facts: RetryFacts, options: EventStreamOptions): Ret
           { cause: failure, status },
         )
   } else if (refresh) {
-    // One refresh per expiry: a 401 or expiry on the attempt right after it means it did not help.
-    if (!facts.refreshed)
-      return { action: 'refresh', reason: expired ? 'auth-expired' : 'unauthorized' }
-    retry = false
-    error = new UnbrokenClientError('auth', 'Still unauthorized after onAuthRequired', {
-      cause: failure,
-      status,
-    })
+    // One refresh per expiry: a 401, or the same expiry, on the attempt right after it means it
+    // did not help. Refreshes count as attempts until an event arrives, so a credential that is
+    // due as soon as it is used (shorter than the server's lead) cannot refresh for ever.
+    if (!facts.refreshed) {
+      if (attempt <= (options.maxAttempts ?? 10))
+        return { action: 'refresh', reason: expired ? 'auth-expired' : 'unauthorized' }
+    } else {
+      retry = false
+      error = new UnbrokenClientError('auth', 'Still unauthorized after onAuthRequired', {
+        cause: failure,
+        status,
+      })
+    }
   }
   if (
     retry &&

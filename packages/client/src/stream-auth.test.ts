@@ -79,6 +79,47 @@ describe('auth refresh', () => {
     expect(items.map((event) => event.data)).toEqual(['0', '1', '{}'])
   })
 
+  // A long prefill: the connection opened with the refreshed token carries no event before that
+  // token is due in turn. The later expiry it names shows the refresh worked.
+  it('refreshes again when auth-expired names a later expiry, with no event in between', async () => {
+    const { items, error, refreshes, tokens } = await run((_, res, index) => {
+      if (index === 3) return sendDone(res)
+      openStream(res)
+      res.write(formatEvent({ event: 'auth-expired', data: `{"expiresAt":${(index + 1) * 7000}}` }))
+    })
+    expect(error).toBeUndefined()
+    expect(refreshes).toHaveLength(3)
+    expect(tokens).toEqual(['Bearer 1', 'Bearer 2', 'Bearer 3', 'Bearer 4'])
+    expect(items.map((event) => event.data)).toEqual(['{}'])
+  })
+
+  it('fails when auth-expired names the same expiry right after a refresh (a stale token)', async () => {
+    const { error, refreshes } = await run((_, res) => {
+      openStream(res)
+      res.write(formatEvent({ event: 'auth-expired', data: '{"expiresAt":7000}' }))
+    })
+    expect(refreshes).toHaveLength(1)
+    expect(error).toMatchObject({
+      code: 'auth',
+      message: 'Still unauthorized after onAuthRequired',
+    })
+  })
+
+  it('refreshes at most maxAttempts times without an event, when each token is due at once', async () => {
+    const { error, refreshes } = await run(
+      (_, res, index) => {
+        openStream(res)
+        res.write(formatEvent({ event: 'auth-expired', data: `{"expiresAt":${index + 1}}` }))
+      },
+      { maxAttempts: 3 },
+    )
+    expect(refreshes).toHaveLength(3)
+    expect(error).toMatchObject({
+      code: 'retries-exhausted',
+      cause: { serverCode: 'auth-expired' },
+    })
+  })
+
   it('fails when auth-expired comes again before any event', async () => {
     const { error, refreshes } = await run((_, res) => {
       openStream(res)

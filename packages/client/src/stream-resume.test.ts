@@ -53,8 +53,11 @@ describe('POST streams', () => {
     expect(requests).toEqual(['POST /api/chat'])
   })
 
-  it('fail with network, saying nothing ran twice, when the POST got no response', async () => {
-    const { error, requests } = await run((_, res) => res.destroy(), { method: 'POST' })
+  it('fail with network, saying nothing ran twice, when a keyless POST got no response', async () => {
+    const { error, requests } = await run((_, res) => res.destroy(), {
+      method: 'POST',
+      idempotencyKey: false,
+    })
     expect(error).toMatchObject({ code: 'network', status: undefined, cause: { code: 'network' } })
     expect(error?.message).toMatch(/not sent again, so nothing ran twice/)
     // fetch's own 'fetch failed' says nothing; the socket's reason is in the message too.
@@ -270,6 +273,52 @@ describe('Idempotency-Key', () => {
     for (const idempotencyKey of ['chosen', false] as const)
       await collect(createEventStream(server.origin, { method: 'POST', idempotencyKey }))
     expect(keysOf(server)).toEqual(['chosen', undefined])
+  })
+
+  it('lets a POST that got no response at all be re-sent, with the same key', async () => {
+    const { items, requests } = await run(
+      (_, res, index) => (index === 0 ? res.destroy() : sendDone(res)),
+      { method: 'POST', body: 'x' },
+    )
+    expect(requests).toEqual(['POST /api/chat', 'POST /api/chat'])
+    expect(loopback.server.requests[1]?.body).toBe('x')
+    const [first, resent] = keysOf(loopback.server)
+    expect(resent).toBe(first)
+    expect(items).toHaveLength(1)
+  })
+
+  it.each([502, 504])('lets a POST answered %i by a gateway be re-sent', async (status) => {
+    const { items, requests } = await run(
+      (_, res, index) => (index === 0 ? res.writeHead(status).end() : sendDone(res)),
+      { method: 'POST', body: 'x' },
+    )
+    expect(requests).toEqual(['POST /api/chat', 'POST /api/chat'])
+    expect(items).toHaveLength(1)
+  })
+
+  it('lets a POST whose headers set the key be re-sent, with that key', async () => {
+    await run((_, res, index) => (index === 0 ? res.writeHead(502).end() : sendDone(res)), {
+      method: 'POST',
+      idempotencyKey: false,
+      headers: { 'idempotency-key': 'from-headers' },
+    })
+    expect(keysOf(loopback.server)).toEqual(['from-headers', 'from-headers'])
+  })
+
+  it('does not let a keyed POST answered 500 be re-sent (the server processed it)', async () => {
+    const { error, requests } = await run((_, res) => res.writeHead(500).end(), { method: 'POST' })
+    expect(error).toMatchObject({ code: 'http-status', status: 500 })
+    expect(requests).toEqual(['POST /api/chat'])
+  })
+
+  it('does not let a POST answered 502 be re-sent without a key', async () => {
+    const { error, requests } = await run((_, res) => res.writeHead(502).end(), {
+      method: 'POST',
+      idempotencyKey: false,
+    })
+    expect(error).toMatchObject({ code: 'http-status', status: 502 })
+    expect(error?.message).toMatch(/not sent again/)
+    expect(requests).toEqual(['POST /api/chat'])
   })
 
   it('is not sent with a GET stream', async () => {

@@ -1,5 +1,5 @@
 import { MAX_RETRY_MS, MAX_TIMER_MS, wait } from './backoff'
-import { isEventStream, responseError } from './classify'
+import { isEventStream, readErrorJson, responseError } from './classify'
 import { connect } from './connection'
 import { createConnectionEvents } from './connection-events'
 import { UnbrokenClientError } from './errors'
@@ -16,7 +16,8 @@ type Callback = 'onOpen' | 'onEvent' | 'onReconnect'
 /**
  * Opens a Server-Sent Events stream over `fetch` that resumes from the last dispatched event after
  * any drop, drops what a server repeats, backs off with jitter, refreshes credentials once per
- * expiry, and never re-sends a POST that may have started work.
+ * expiry, and never re-sends a POST that may have started work unless its Idempotency-Key lets
+ * the server attach the repeat to that work.
  */
 export function createEventStream(
   input: string | URL,
@@ -55,7 +56,11 @@ export function createEventStream(
   let failures = 0
   let streakStart = 0
   let refreshed = false
+  /** The `expiresAt` of the last `auth-expired` (epoch ms): a later one is a new expiry. */
+  let expiry = 0
   let opened = false
+  /** The last request carried an `Idempotency-Key` (the option's, or one the headers set). */
+  let keyed = false
   let events = 0
   let replayed = 0
   let bytes = 0
@@ -121,6 +126,7 @@ export function createEventStream(
       lastEventId: cursor,
       idempotencyKey,
     })
+    keyed = request[1].headers.has('idempotency-key')
     let replayThrough: string | null = null
     let healthy = false
     let firstByteMs: number | undefined
@@ -201,6 +207,14 @@ export function createEventStream(
       if (!failure) return end('done')
       const now = Date.now()
       const elapsedMs = failures ? now - streakStart : 0
+      // An `auth-expired` naming a later expiry than the last one: the server took the refreshed
+      // credential and it has run out in turn (a long prefill sends no event to show it worked).
+      // It gets its own refresh; the same expiry again means the refresh did not help.
+      const expiresAt = Number(readErrorJson(failure.body).expiresAt)
+      if (failure.serverCode === 'auth-expired' && expiresAt > expiry) {
+        expiry = expiresAt
+        refreshed = false
+      }
       const decision = decideRetry(
         {
           failure,
@@ -208,6 +222,7 @@ export function createEventStream(
           elapsedMs,
           resendsBody: !resuming && !firstRequestIsGet,
           opened,
+          keyed,
           refreshed,
           baseDelayMs,
           jitter: random(),
@@ -216,8 +231,9 @@ export function createEventStream(
       )
       // One refresh per expiry: a failure that is not about credentials shows the refresh worked.
       refreshed = decision.action === 'refresh'
+      if (++failures === 1) streakStart = now
       if (decision.action === 'refresh') {
-        // A refresh resumes at once: it is not a failed attempt and needs no backoff.
+        // A refresh resumes at once, with no backoff; it counts as an attempt until an event.
         try {
           await options.onAuthRequired?.({ reason: decision.reason })
         } catch (cause) {
@@ -231,7 +247,6 @@ export function createEventStream(
         }
         continue
       }
-      if (++failures === 1) streakStart = now
       const { error } = decision
       const retry =
         options.shouldRetry?.({

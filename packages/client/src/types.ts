@@ -118,7 +118,8 @@ export interface EventStreamOptions {
   /**
    * The `Idempotency-Key` of the first request and every re-send of it when it is not a `GET`:
    * a random one per stream by default, so a server that honours it attaches a repeated `POST`
-   * to the running generation; `false` sends none.
+   * to the running generation. With a key, a `POST` that got no response or a gateway's 502/504
+   * is sent again; `false` sends none (for a server that ignores it), and such a `POST` is not.
    */
   readonly idempotencyKey?: string | false
   /** Send the resume id as this query parameter instead of `Last-Event-ID` (no CORS preflight). */
@@ -130,7 +131,7 @@ export interface EventStreamOptions {
   /** Abort and retry when response headers take this long (a loaded server may queue the request); 0 disables. Default 60000. */
   readonly headersTimeoutMs?: number
   readonly backoff?: BackoffOptions
-  /** Give up after this many failed attempts in a row. Default 10. */
+  /** Give up after this many failed attempts (or refreshes with no event between) in a row. Default 10. */
   readonly maxAttempts?: number
   /** Give up rather than start an attempt this long after a streak of failures began. Default Infinity. */
   readonly maxElapsedMs?: number

@@ -26,6 +26,24 @@ describe('createMemoryEventLog', () => {
     await log.close()
   })
 
+  it('keeps every event its id, type and data across the compaction that trimming triggers', async () => {
+    const log = createMemoryEventLog({ maxEvents: 1000 })
+    await log.create('a')
+    const typeOf = (i: number) => (i % 2 === 0 ? 'even' : 'odd')
+    // 2,000 trimmed: the store compacts once its dead prefix passes 1,024 and half its length.
+    for (let i = 1; i <= 3000; i += 1) await log.append('a', { event: typeOf(i), data: `${i}` })
+    await log.complete('a')
+    const seen: (string | undefined)[][] = []
+    for await (const e of log.read('a', { after: '2000' })) seen.push([e.id, e.event, e.data])
+    const expected = Array.from({ length: 1000 }, (_, k) => [
+      `${2001 + k}`,
+      typeOf(2001 + k),
+      `${2001 + k}`,
+    ])
+    expect(seen).toEqual(expected)
+    await log.close()
+  })
+
   it('counts maxBytes in UTF-8 bytes, not UTF-16 units', async () => {
     const log = createMemoryEventLog({ maxBytes: 8 })
     await log.create('a')

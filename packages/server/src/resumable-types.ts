@@ -127,7 +127,12 @@ export interface StartOptions<R> {
 /** A registry of producer-backed streams and the HTTP endpoints that attach to them. */
 export interface ResumableStreams {
   /** Runs `producer` into a new stream without a connection; the caller hands out the URL. */
-  start<R = undefined>(producer: Producer<R>, options?: StartOptions<R>): Promise<StartedStream>
+  start(producer: Producer<undefined>, options?: StartOptions<undefined>): Promise<StartedStream>
+  /** The same for a producer that takes a request: `options.request` is then required. */
+  start<R>(
+    producer: Producer<R>,
+    options: StartOptions<R> & { readonly request: R },
+  ): Promise<StartedStream>
   /**
    * Node handler: POST starts `producer` (or, with a known `Idempotency-Key`, attaches to its
    * stream), GET resumes, DELETE cancels, OPTIONS answers CORS. Reads Express/Connect's

@@ -102,6 +102,27 @@ describe('start', () => {
       reason: { code: 'stream-limit' },
     })
   })
+
+  it('hands options.request to the producer', async () => {
+    const { streams, log } = await setup()
+    const { id } = await streams.start(
+      async (stream, request: { prompt: string }) => {
+        await stream.send({ event: 'delta', data: request.prompt })
+      },
+      { request: { prompt: 'hi' } },
+    )
+    const data: string[] = []
+    for await (const event of log.read(id)) data.push(event.data)
+    expect(data).toEqual(['hi', '{}'])
+  })
+
+  it('requires options.request of a producer that takes one (checked by tsc)', async () => {
+    const { streams } = await setup()
+    // Reads nothing at run time: the check is tsc's, on the call below.
+    const needsPrompt: Producer<{ prompt: string }> = async () => {}
+    // @ts-expect-error: without a request this producer would get `undefined` for its prompt.
+    await expect(streams.start(needsPrompt)).resolves.toHaveProperty('id')
+  })
 })
 
 describe('GET (resume)', () => {

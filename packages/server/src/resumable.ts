@@ -25,6 +25,7 @@ import type {
   ResumableStreamsOptions,
   RouteOptions,
   StartedStream,
+  StartOptions,
 } from './resumable-types'
 import { delay, positive } from './settings'
 import type { EventWriter } from './types'
@@ -335,6 +336,17 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
     )
   }
 
+  // The interface's overloads guarantee a request to a producer that needs one; without a request
+  // the producer declared that it takes `undefined`.
+  async function start<R>(
+    producer: Producer<R | undefined>,
+    startOptions: StartOptions<R> = {},
+  ): Promise<StartedStream> {
+    const started = await create(startOptions.principal, undefined, startOptions.meta)
+    run(started, producer, startOptions.request)
+    return { id: started.id, url: started.url }
+  }
+
   /**
    * Runs one request so that nothing escapes as a rejection (a server wired as the README shows
    * would die of an unhandled one): what escapes is reported and given to `fail`.
@@ -353,11 +365,7 @@ export function createResumableStreams(options: ResumableStreamsOptions = {}): R
   }
 
   return {
-    async start(producer, startOptions = {}) {
-      const started = await create(startOptions.principal, undefined, startOptions.meta)
-      run(started, producer, startOptions.request as never)
-      return { id: started.id, url: started.url }
-    },
+    start,
     async handle(req, res, producer, routeOptions) {
       const reply = nodeReply(res)
       await guard(

@@ -60,6 +60,12 @@ describe('POST /v1/chat/completions, stream: true', () => {
     expect(outcome).toMatchObject({ text: answer, finishReason: 'stop', done: true })
   })
 
+  it('opens with the cursor block, as every stream connection does (protocol A1)', async () => {
+    // An SDK skips the id-only block; a client that resumes keeps it as its cursor.
+    const wire = await (await postChat(proxy, { messages, stream: true })).text()
+    expect(wire).toMatch(/^: ok\nretry: \d+\nid: 0\n\n/)
+  })
+
   it('sends no usage chunk and no usage field without stream_options.include_usage', async () => {
     const events = await readSse(await postChat(proxy, { messages, stream: true })).rest()
     expect(events.filter((event) => event.data.includes('"usage"'))).toEqual([])

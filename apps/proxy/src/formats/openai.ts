@@ -33,8 +33,8 @@ export const completionId = (streamId: string): string => `chatcmpl-${streamId}`
  * The status a failure's code answers with before a stream, which types its error chunk; the
  * registry's own endings (a cancel, a shutdown's stop) are the server's doing.
  */
-const statusOf = (code: string): number =>
-  (STATUS as Readonly<Partial<Record<string, number>>>)[code] ?? 500
+const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map(Object.entries(STATUS))
+const statusOf = (code: string): number => STATUS_OF_CODE.get(code) ?? 500
 
 /** A stream format writing chat-completion chunks; one per stream (it numbers tool calls). */
 export function createOpenAIFormat(options: OpenAIFormatOptions): StreamFormat {

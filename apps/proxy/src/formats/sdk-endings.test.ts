@@ -262,7 +262,10 @@ async function refusedWhileHeld(proxy: TestProxy, meanwhile: () => void = () => 
   await readText(held)
   return refused.map((error) => ({
     error,
-    retryAfter: Number((error as { headers?: Headers }).headers?.get('retry-after')),
+    retryAfter:
+      error instanceof OpenAI.APIError || error instanceof Anthropic.APIError
+        ? Number(error.headers?.get('retry-after'))
+        : Number.NaN,
   }))
 }
 

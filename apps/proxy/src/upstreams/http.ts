@@ -52,7 +52,21 @@ export async function postStream(
   return response
 }
 
-/** One POST; resolves with the response head. `signal` destroys the request, body included. */
+/**
+ * Failures of a request sent on a kept-alive connection that the upstream closed while it sat idle
+ * in the pool: the close crossed the request on the wire, so the upstream never read it.
+ */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
+
+/**
+ * One POST; resolves with the response head. `signal` destroys the request, body included.
+ * A request that fails on a reused connection before any answer is sent again, as browsers do and
+ * Node's documentation of `request.reusedSocket` advises: an upstream closes idle connections
+ * after its keep-alive timeout, and when that close crosses a new request (likelier the busier
+ * this process is, since it notices the close later) the request fails with ECONNRESET though the
+ * upstream never saw it. Each such failure discards that connection, so the retries end: a
+ * failure on a new connection is final.
+ */
 function post(
   url: URL,
   headers: Record<string, string>,
@@ -61,6 +75,7 @@ function post(
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? https.request : http.request
+    let answered = false
     const request = send(
       url,
       {
@@ -72,10 +87,17 @@ function post(
         },
         signal,
       },
-      resolve,
+      (response) => {
+        answered = true
+        resolve(response)
+      },
     )
     // Also after the answer: a late socket error must not go unheard (the body read reports it).
-    request.on('error', reject)
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const stale = !answered && request.reusedSocket && STALE_CONNECTION.has(error.code ?? '')
+      if (stale && !signal.aborted) resolve(post(url, headers, payload, signal))
+      else reject(error)
+    })
     request.end(payload)
   })
 }
