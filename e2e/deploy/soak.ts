@@ -70,6 +70,8 @@ export interface DeploySoakReport {
   readonly memory: Readonly<Record<string, InstanceMemory>>
   /** Generations that did not end with `done` and the model's exact text. */
   readonly failed: number
+  /** Failed generations by how they failed (`http-status 504`, `resume-failed`, `events differ`…). */
+  readonly failedBy: Readonly<Record<string, number>>
   /** Scenario, seed, first differing event and log lines of the first failed generations. */
   readonly failures: readonly string[]
 }
@@ -81,6 +83,8 @@ interface GenerationResult {
   readonly duplicated: number
   readonly cutToEventMs: readonly number[]
   readonly failure: string | undefined
+  /** How it failed, in a few words, to count failures by kind. */
+  readonly failedAs?: string
 }
 
 const MB = 1024 * 1024
@@ -173,6 +177,7 @@ export async function runDeploySoak(options: DeploySoakOptions): Promise<DeployS
         ]),
       ),
       failed: results.filter((r) => r.failure).length,
+      failedBy: countBy(results.flatMap((r) => (r.failure ? [r.failedAs ?? 'other'] : []))),
       failures: results
         .flatMap((r) => (r.failure ? [r.failure] : []))
         .slice(0, 3)
@@ -239,31 +244,38 @@ async function askOnce(
       cutAt = undefined
     },
   })
-  const failed = (why: string): GenerationResult => ({
+  const failed = (why: string, failedAs: string): GenerationResult => ({
     events: 0,
     resumes: 0,
     lost: 0,
     duplicated: 0,
     cutToEventMs,
     failure: `${scenario}, ${describeSeed(seed)}, Idempotency-Key ${idempotencyKey}: ${why}`,
+    failedAs,
   })
   let collected: Collected
   try {
     collected = await collect(stream, { timeoutMs: 120_000, what: scenario })
   } catch (error) {
-    return failed(String(error))
+    return failed(String(error), 'no end')
   }
   const { events, snapshot } = collected
   if (snapshot.closeReason !== 'done') {
     return failed(
       `${snapshot.url} ended with ${snapshot.closeReason} after ${events.length} events: ${describeError(snapshot.error)}`,
+      [snapshot.error?.code ?? snapshot.closeReason, snapshot.error?.status]
+        .filter(Boolean)
+        .join(' '),
     )
   }
   let reference: ComparableEvent[]
   try {
     reference = await readLogged(log, new URL(snapshot.url).pathname.split('/').pop() ?? '')
   } catch (error) {
-    return failed(`${snapshot.url} ended with done, but reading its log failed: ${String(error)}`)
+    return failed(
+      `${snapshot.url} ended with done, but reading its log failed: ${String(error)}`,
+      'log unreadable',
+    )
   }
   const ids = events.map((event) => event.id)
   const delivered = new Set(ids)
@@ -272,6 +284,11 @@ async function askOnce(
     .map((event) => (JSON.parse(event.data) as { text?: string }).text ?? '')
     .join('')
   const expected = await simulatedAnswer(body)
+  const difference = describeFirstDifference(
+    { scenario: `${scenario}, Idempotency-Key ${idempotencyKey}`, seed },
+    reference,
+    events,
+  )
   return {
     events: events.length,
     resumes: snapshot.reconnects,
@@ -279,14 +296,11 @@ async function askOnce(
     duplicated: ids.length - delivered.size,
     cutToEventMs,
     failure:
-      describeFirstDifference(
-        { scenario: `${scenario}, Idempotency-Key ${idempotencyKey}`, seed },
-        reference,
-        events,
-      ) ??
+      difference ??
       (text === expected
         ? undefined
         : `${scenario}, ${describeSeed(seed)}, Idempotency-Key ${idempotencyKey}: text differs from the simulated model's at character ${firstDifferentCharacter(expected, text)}`),
+    failedAs: difference ? 'events differ' : 'text differs',
   }
 }
 
@@ -352,6 +366,12 @@ async function residentBytes(origin: string): Promise<number | undefined> {
   }
 }
 
+function countBy(kinds: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const kind of kinds) counts[kind] = (counts[kind] ?? 0) + 1
+  return counts
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number
@@ -407,6 +427,7 @@ export function formatDeploySoakReport(report: DeploySoakReport): string {
       ([name, m]) =>
         `  RSS of ${name}:          before ${mb(m.before)}, peak ${mb(m.peak)}, after TTL ${m.afterTtl === undefined ? 'not measured' : mb(m.afterTtl)} (${m.restarts} restarts)`,
     ),
+    ...Object.entries(report.failedBy).map(([kind, count]) => `  failed as ${kind}: ${count}`),
     ...report.failures.map((failure) => `  FAILED ${failure}`),
   ].join('\n')
 }
