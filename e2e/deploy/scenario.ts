@@ -159,7 +159,7 @@ function createScenario(topology: Topology): Scenario {
             describeFirstDifference(
               { scenario: `stream ${streamId}, page against the Redis log`, seed },
               logged,
-              deliveredEvents(demo.wire.connections, streamId as string),
+              deliveredEvents(demo.wire.connections, streamId as string, logged),
             ),
           { message: 'the events that reached the browser', timeout: 10_000 },
         )
