@@ -30,22 +30,27 @@ afterEach(async () => {
   proxy = server = gateway = undefined
 })
 
-/** A registry whose POSTs run a live generation, behind a proxy that applies `firstPost` once. */
-const start = async (firstPost: FaultPlan) => {
+/** A registry whose POSTs each run a live generation, counted. */
+const startRegistry = async () => {
   let generations = 0
   const generation: Producer = async (stream) => {
     generations++
     await produce(SOURCE, { batch: 10, pauseMs: 5 })(stream, undefined)
   }
   server = await startRegistryServer({ producer: () => generation })
-  const target = server
+  return { target: server, generations: () => generations }
+}
+
+/** A registry whose POSTs run a live generation, behind a proxy that applies `firstPost` once. */
+const start = async (firstPost: FaultPlan) => {
+  const { target, generations } = await startRegistry()
   proxy = await createFaultProxy({
     targetPort: target.port,
     plan: ({ index }) => (index === 0 ? firstPost : {}),
   })
   const via = proxy
   return {
-    generations: () => generations,
+    generations,
     keys: () => via.connections.map((c) => c.head?.headers['idempotency-key']),
     read: (options: EventStreamOptions) =>
       collect(
@@ -105,13 +110,7 @@ describe('a POST cut before its response', () => {
 
 describe('a POST answered 502 by a gateway after the instance took it', () => {
   it('is re-sent with the same Idempotency-Key and attaches to the generation it started', async () => {
-    let generations = 0
-    const generation: Producer = async (stream) => {
-      generations++
-      await produce(SOURCE, { batch: 10, pauseMs: 5 })(stream, undefined)
-    }
-    server = await startRegistryServer({ producer: () => generation })
-    const target = server
+    const { target, generations } = await startRegistry()
     // As nginx when the instance dies after taking the POST: the generation runs, the client gets
     // 502. Later requests pass through.
     const seen: Array<string | undefined> = []
@@ -142,7 +141,7 @@ describe('a POST answered 502 by a gateway after the instance took it', () => {
     expect(snapshot.closeReason).toBe('done')
     expect(seen[0]).toMatch(/^[\w-]{22}$/)
     expect(seen[1]).toBe(seen[0])
-    expect(generations).toBe(1)
+    expect(generations()).toBe(1)
     const id = new URL(snapshot.url).pathname.split('/').pop() ?? ''
     assertSameEvents(
       { scenario: 'POST re-sent after a 502' },
