@@ -10,44 +10,18 @@ import type { SseEvent } from '@unbroken/test-kit'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { directFetch, simulatedText, startTestProxy, type TestProxy } from '../test-proxy'
-import { readText } from './openai-test-kit'
+import { anthropicClient, readMessages } from './anthropic-test-kit'
+import { openAIClient, readText } from './openai-test-kit'
 
 // The simulated model sends three tokens, then nothing until it is stopped.
 const STALL = { 'x-unbroken-fault': 'stall-after=3' }
 const messages = [{ role: 'user' as const, content: 'Explain resumable streams' }]
 const model = 'simulated'
 
-const openai = (proxy: TestProxy, apiKey = 'unused') =>
-  new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey, fetch: directFetch, maxRetries: 0 })
+const openai = (proxy: TestProxy, apiKey?: string) => openAIClient(proxy, apiKey ? { apiKey } : {})
 
 const anthropic = (proxy: TestProxy, authToken?: string) =>
-  new Anthropic({
-    baseURL: proxy.url,
-    ...(authToken ? { authToken } : { apiKey: 'unused' }),
-    fetch: directFetch,
-    maxRetries: 0,
-  })
-
-/** A raw Messages event stream's text, whether it saw message_stop, and what it threw. */
-async function readMessages(
-  stream: AsyncIterable<Anthropic.RawMessageStreamEvent>,
-  onText?: () => Promise<unknown>,
-): Promise<{ text: string; stopped: boolean; error: unknown }> {
-  let text = ''
-  let stopped = false
-  try {
-    for await (const event of stream) {
-      stopped ||= event.type === 'message_stop'
-      if (event.type !== 'content_block_delta' || event.delta.type !== 'text_delta') continue
-      const first = text === ''
-      text += event.delta.text
-      if (first) await onText?.()
-    }
-    return { text, stopped, error: undefined }
-  } catch (error) {
-    return { text, stopped, error }
-  }
-}
+  anthropicClient(proxy, authToken ? { apiKey: null, authToken } : {})
 
 /** DELETEs the stream whose answer carried `response`'s Content-Location. */
 const cancel = (proxy: TestProxy, response: Response) =>
