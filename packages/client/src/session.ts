@@ -20,6 +20,14 @@ interface OpenRequest extends Pick<EventStreamOptions, 'method' | 'body' | 'idem
 export const requestKeyOf = (request: EventStreamRequest | null): StreamRequestKey =>
   request instanceof URL ? request.href : request
 
+/**
+ * The retry options of a stream replaced or unmounted while its stop() waited for its answer (see
+ * `disconnect`): it still hears that answer, to stop its generation, but never sends its request
+ * again (a keyed POST would be re-sent after a failure), since nobody shows it any more. No
+ * attempt left also means no credential refresh.
+ */
+const ORPHANED: EventStreamOptions = { maxAttempts: 0, shouldRetry: undefined }
+
 const IDLE = {
   status: 'idle',
   url: '',
@@ -113,11 +121,16 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
       },
     }
     // The other options are read at use time, so the latest render's headers and callbacks apply.
+    // (The retry options are only read after a failure, once `current` is set.)
     const current = createEventStream(
       url,
       new Proxy(own, {
         get: (target, name: keyof EventStreamOptions) =>
-          (name in target ? target : (options() as EventStreamOptions))[name],
+          (name in ORPHANED && current !== stream
+            ? ORPHANED
+            : name in target
+              ? target
+              : (options() as EventStreamOptions))[name],
       }),
     )
     stream = current
