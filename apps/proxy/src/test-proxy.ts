@@ -66,6 +66,24 @@ export async function startTestProxy(
 }
 
 /**
+ * For the enclosing file or `describe`: a test proxy (`startTestProxy` with `flags` and `hooks`)
+ * started before its tests and stopped after them.
+ */
+export function useTestProxy(flags: string[] = [], hooks: TestProxyHooks = {}) {
+  let proxy: TestProxy | undefined
+  beforeAll(async () => {
+    proxy = await startTestProxy(flags, hooks)
+  })
+  afterAll(() => proxy?.shutdown())
+  return {
+    get proxy(): TestProxy {
+      if (!proxy) throw new Error('The proxy starts in beforeAll: read it inside a test.')
+      return proxy
+    },
+  }
+}
+
+/**
  * For the enclosing file or `describe`: a proxy in front of an msw-mocked upstream of `kind`
  * (handlers added with `server.use`, reset after each test), started before the tests and stopped
  * after them. Requests to the proxy itself bypass msw to the real loopback socket.

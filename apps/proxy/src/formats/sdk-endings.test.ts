@@ -8,8 +8,14 @@ import Anthropic from '@anthropic-ai/sdk'
 import { createEventStream } from '@unbroken/client'
 import type { SseEvent } from '@unbroken/test-kit'
 import OpenAI from 'openai'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { directFetch, simulatedText, startTestProxy, type TestProxy } from '../test-proxy'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  directFetch,
+  simulatedText,
+  startTestProxy,
+  type TestProxy,
+  useTestProxy,
+} from '../test-proxy'
 import { anthropicClient, readMessages } from './anthropic-test-kit'
 import { openAIClient, readText } from './openai-test-kit'
 
@@ -28,27 +34,23 @@ const cancel = (proxy: TestProxy, response: Response) =>
   directFetch(`${proxy.url}${response.headers.get('content-location')}`, { method: 'DELETE' })
 
 describe('a DELETE mid-answer', () => {
-  let proxy: TestProxy
-  beforeAll(async () => {
-    proxy = await startTestProxy()
-  })
-  afterAll(() => proxy.shutdown())
+  const running = useTestProxy()
 
   it('makes the openai SDK throw an APIError after the partial text', async () => {
-    const { data, response } = await openai(proxy)
+    const { data, response } = await openai(running.proxy)
       .chat.completions.create({ model, messages, stream: true }, { headers: STALL })
       .withResponse()
-    const { text, error } = await readText(data, () => cancel(proxy, response))
+    const { text, error } = await readText(data, () => cancel(running.proxy, response))
     expect(text).not.toBe('')
     expect(error).toBeInstanceOf(OpenAI.APIError)
     expect(error).toMatchObject({ code: 'cancelled', type: 'server_error' })
   })
 
   it('makes the Anthropic SDK throw api_error after the partial text', async () => {
-    const { data, response } = await anthropic(proxy)
+    const { data, response } = await anthropic(running.proxy)
       .messages.create({ model, max_tokens: 1024, messages, stream: true }, { headers: STALL })
       .withResponse()
-    const { text, stopped, error } = await readMessages(data, () => cancel(proxy, response))
+    const { text, stopped, error } = await readMessages(data, () => cancel(running.proxy, response))
     expect(text).not.toBe('')
     expect(stopped).toBe(false)
     expect(error).toBeInstanceOf(Anthropic.APIError)
@@ -56,7 +58,7 @@ describe('a DELETE mid-answer', () => {
   })
 
   it('ends @unbroken/client on the same endpoint with the registry’s done {"reason":"cancelled"}', async () => {
-    const stream = createEventStream(`${proxy.url}/v1/chat/completions`, {
+    const stream = createEventStream(`${running.proxy.url}/v1/chat/completions`, {
       fetch: directFetch,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...STALL },
@@ -68,7 +70,7 @@ describe('a DELETE mid-answer', () => {
       if (events.length === 2) {
         // The chunks' id is the stream's: `chatcmpl-<stream id>`.
         const streamId = JSON.parse(data).id.replace('chatcmpl-', '')
-        await directFetch(`${proxy.url}/v1/streams/${streamId}`, { method: 'DELETE' })
+        await directFetch(`${running.proxy.url}/v1/streams/${streamId}`, { method: 'DELETE' })
       }
     }
     expect(events.at(-1)).toEqual({ event: 'done', data: '{"reason":"cancelled"}' })
@@ -149,16 +151,15 @@ describe('a drain (SIGTERM) mid-answer', () => {
 })
 
 describe('--max-duration', () => {
-  let proxy: TestProxy
-  beforeAll(async () => {
-    proxy = await startTestProxy(['--max-duration', '1s'])
-  })
-  afterAll(() => proxy.shutdown())
+  const running = useTestProxy(['--max-duration', '1s'])
 
   it('ends the answer with the format’s error for each SDK, after the partial text', async () => {
     const [chunks, events] = await Promise.all([
-      openai(proxy).chat.completions.create({ model, messages, stream: true }, { headers: STALL }),
-      anthropic(proxy).messages.create(
+      openai(running.proxy).chat.completions.create(
+        { model, messages, stream: true },
+        { headers: STALL },
+      ),
+      anthropic(running.proxy).messages.create(
         { model, max_tokens: 1024, messages, stream: true },
         { headers: STALL },
       ),
@@ -175,33 +176,22 @@ describe('a token that expires mid-answer', () => {
   const SECRET = 'test-secret-test-secret-test-secret!'
   // 120 tokens at 50/s: about 2.4 s, past the token's 2 s (the registry warns 0.5 s before).
   const longAnswer = { model, messages, maxTokens: 120 }
-  let proxy: TestProxy
+  const running = useTestProxy(['--token-secret', SECRET, '--token-ttl', '2s', '--sim-rate', '50'])
   let token: string
   beforeAll(async () => {
-    proxy = await startTestProxy([
-      '--token-secret',
-      SECRET,
-      '--token-ttl',
-      '2s',
-      '--sim-rate',
-      '50',
-    ])
-  })
-  beforeAll(async () => {
-    const response = await directFetch(`${proxy.url}/v1/auth/token`, { method: 'POST' })
+    const response = await directFetch(`${running.proxy.url}/v1/auth/token`, { method: 'POST' })
     token = (await response.json()).token
   })
-  afterAll(() => proxy.shutdown())
 
   it('does not cut an SDK’s answer: it was authorised when it began, and an SDK cannot resume', async () => {
     const [chunks, events] = await Promise.all([
-      openai(proxy, token).chat.completions.create({
+      openai(running.proxy, token).chat.completions.create({
         model,
         messages,
         max_tokens: longAnswer.maxTokens,
         stream: true,
       }),
-      anthropic(proxy, token).messages.create({
+      anthropic(running.proxy, token).messages.create({
         model,
         max_tokens: longAnswer.maxTokens,
         messages,

@@ -5,8 +5,8 @@
 // where the proxy cannot expect one: its log destination throws as a generation starts.
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { directFetch, startTestProxy, type TestProxy } from '../test-proxy'
+import { describe, expect, it } from 'vitest'
+import { directFetch, useTestProxy } from '../test-proxy'
 import { anthropicClient, readMessages } from './anthropic-test-kit'
 import { openAIClient, readText } from './openai-test-kit'
 
@@ -15,9 +15,9 @@ const model = 'simulated'
 // The SDKs' own default; with it a retryable answer would be sent three times.
 const maxRetries = 2
 
-/** A proxy whose logger throws while it writes the line `msg`. */
-function startFailingAt(msg: string): Promise<TestProxy> {
-  return startTestProxy([], {
+/** For the enclosing `describe`: a proxy whose logger throws while it writes the line `msg`. */
+function useFailingProxy(msg: string) {
+  return useTestProxy([], {
     onLog: (line) => {
       if (line.msg === msg) throw new TypeError('injected: the log destination failed')
     },
@@ -37,15 +37,11 @@ function countedFetch() {
 }
 
 describe('before the answer began (stream: false)', () => {
-  let proxy: TestProxy
-  beforeAll(async () => {
-    proxy = await startFailingAt('generation started')
-  })
-  afterAll(() => proxy.shutdown())
+  const running = useFailingProxy('generation started')
 
   it('the openai SDK gets one 500 internal-error and does not retry it', async () => {
     const sent = countedFetch()
-    const error = await openAIClient(proxy, { maxRetries, fetch: sent.fetch })
+    const error = await openAIClient(running.proxy, { maxRetries, fetch: sent.fetch })
       .chat.completions.create({ model, messages })
       .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(OpenAI.InternalServerError)
@@ -53,14 +49,14 @@ describe('before the answer began (stream: false)', () => {
     expect(sent.requests).toBe(1)
     // Logged once, with its cause; the client is told nothing of it (it may hold secrets).
     expect((error as Error).message).not.toContain('injected')
-    expect(proxy.logs.filter((line) => line.msg === 'request failed')).toMatchObject([
+    expect(running.proxy.logs.filter((line) => line.msg === 'request failed')).toMatchObject([
       { err: { message: 'injected: the log destination failed' } },
     ])
   })
 
   it('the Anthropic SDK gets one 500 api_error and does not retry it', async () => {
     const sent = countedFetch()
-    const error = await anthropicClient(proxy, { maxRetries, fetch: sent.fetch })
+    const error = await anthropicClient(running.proxy, { maxRetries, fetch: sent.fetch })
       .messages.create({ model, max_tokens: 1024, messages })
       .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(Anthropic.InternalServerError)
@@ -70,15 +66,11 @@ describe('before the answer began (stream: false)', () => {
 })
 
 describe('after the answer began (stream: true)', () => {
-  let proxy: TestProxy
-  beforeAll(async () => {
-    proxy = await startFailingAt('stream started')
-  })
-  afterAll(() => proxy.shutdown())
+  const running = useFailingProxy('stream started')
 
   it('the openai SDK throws an internal-error chunk, once', async () => {
     const sent = countedFetch()
-    const stream = await openAIClient(proxy, {
+    const stream = await openAIClient(running.proxy, {
       maxRetries,
       fetch: sent.fetch,
     }).chat.completions.create({
@@ -95,7 +87,10 @@ describe('after the answer began (stream: true)', () => {
 
   it('the Anthropic SDK throws api_error, not the overloaded_error that agents retry', async () => {
     const sent = countedFetch()
-    const stream = await anthropicClient(proxy, { maxRetries, fetch: sent.fetch }).messages.create({
+    const stream = await anthropicClient(running.proxy, {
+      maxRetries,
+      fetch: sent.fetch,
+    }).messages.create({
       model,
       max_tokens: 1024,
       messages,

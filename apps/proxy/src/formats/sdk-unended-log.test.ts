@@ -5,8 +5,8 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { createMemoryEventLog, type EventLog } from '@unbroken/server'
 import OpenAI from 'openai'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestProxy, type TestProxy } from '../test-proxy'
+import { describe, expect, it } from 'vitest'
+import { useTestProxy } from '../test-proxy'
 import { anthropicClient, readMessages } from './anthropic-test-kit'
 import { openAIClient, readText } from './openai-test-kit'
 
@@ -17,20 +17,15 @@ const messages = [{ role: 'user' as const, content: 'Explain resumable streams' 
 const model = 'simulated'
 
 describe('a log that completes without a terminal event', () => {
-  let log: EventLog
-  let proxy: TestProxy
-  beforeAll(async () => {
-    log = createMemoryEventLog()
-    proxy = await startTestProxy([], { eventLog: log })
-  })
-  afterAll(() => proxy.shutdown())
+  const log: EventLog = createMemoryEventLog()
+  const running = useTestProxy([], { eventLog: log })
 
   /** Completes the stream of the answer that carried `response`, as its log would on its own. */
   const completeInLog = (response: Response) =>
     log.complete(response.headers.get('content-location')?.split('/').pop() ?? '')
 
   it('makes the openai SDK throw producer-lost after the partial text', async () => {
-    const { data, response } = await openAIClient(proxy)
+    const { data, response } = await openAIClient(running.proxy)
       .chat.completions.create({ model, messages, stream: true }, { headers: STALL })
       .withResponse()
     const { text, error } = await readText(data, () => completeInLog(response))
@@ -40,7 +35,7 @@ describe('a log that completes without a terminal event', () => {
   })
 
   it('makes the Anthropic SDK throw overloaded_error (a new request may succeed), no message_stop', async () => {
-    const { data, response } = await anthropicClient(proxy)
+    const { data, response } = await anthropicClient(running.proxy)
       .messages.create({ model, max_tokens: 1024, messages, stream: true }, { headers: STALL })
       .withResponse()
     const { text, stopped, error } = await readMessages(data, () => completeInLog(response))
