@@ -145,6 +145,13 @@ export const OPTIONS = {
     parse: duration(10),
     show: formatDuration,
   }),
+  'drain-timeout': option<number>({
+    env: 'UNBROKEN_DRAIN_TIMEOUT',
+    help: 'A client that reads nothing of what waits for it for this long is cut; a reader that resumes picks up from the log.',
+    fallback: 30_000,
+    parse: duration(10),
+    show: formatDuration,
+  }),
   'stream-ttl': option<number>({
     env: 'UNBROKEN_STREAM_TTL',
     help: 'How long a finished stream stays resumable.',

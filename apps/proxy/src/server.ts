@@ -26,6 +26,8 @@ import { createUpstream } from './upstreams'
 export interface ProxyOptions {
   /** Where JSON log lines go. Default: stdout. */
   readonly logDestination?: DestinationStream | undefined
+  /** The event log, instead of the one the configuration names (tests act on it directly). */
+  readonly eventLog?: EventLog | undefined
 }
 
 /** A listening proxy. */
@@ -53,11 +55,14 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const logger = createLogger(config.logLevel, options.logDestination)
   const maxStreamAgeMs = config.maxDuration + LOG_AGE_MARGIN_MS
-  const log: EventLog = config.redisUrl
-    ? createRedisEventLog({ url: config.redisUrl, ttlMs: config.streamTtl, maxStreamAgeMs })
-    : createMemoryEventLog({ ttlMs: config.streamTtl, maxStreamAgeMs })
+  const log: EventLog =
+    options.eventLog ??
+    (config.redisUrl
+      ? createRedisEventLog({ url: config.redisUrl, ttlMs: config.streamTtl, maxStreamAgeMs })
+      : createMemoryEventLog({ ttlMs: config.streamTtl, maxStreamAgeMs }))
   const hub = createEventHub({
     keepAliveMs: config.keepalive,
+    drainTimeoutMs: config.drainTimeout,
     authLeadMs: Math.min(AUTH_LEAD_MS, Math.floor(config.tokenTtl / 4)),
   })
   const auth = config.tokenSecret ? createTokenAuth(config.tokenSecret, config.tokenTtl) : undefined

@@ -1,5 +1,6 @@
 // Test support for the proxy's own tests: a real proxy on a loopback port with its log lines
 // captured. Generic helpers (SSE reader, waitFor, seeded random) come from @unbroken/test-kit.
+import type { EventLog } from '@unbroken/server'
 import { readSse, type SseEvent } from '@unbroken/test-kit'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll } from 'vitest'
@@ -23,23 +24,62 @@ export interface TestProxy extends RunningProxy {
   records(): Array<Record<string, unknown>>
 }
 
+/** What a test may put in the proxy's way. */
+export interface TestProxyHooks {
+  /** The event log to use, so that the test can act on it (complete a stream, close the log). */
+  readonly eventLog?: EventLog | undefined
+  /**
+   * Sees each log line as the proxy writes it; what it throws, the proxy's logger call throws
+   * (a fault the proxy cannot expect: a bug-class error where the line is written).
+   */
+  readonly onLog?: ((line: Record<string, unknown>) => void) | undefined
+}
+
 /**
  * Starts a proxy on 127.0.0.1 with a free port, a fast simulated model (no prefill, 2,000
  * tokens/s) and no shutdown grace, plus any `flags`. Stop it with `shutdown()`.
  */
-export async function startTestProxy(flags: string[] = []): Promise<TestProxy> {
+export async function startTestProxy(
+  flags: string[] = [],
+  hooks: TestProxyHooks = {},
+): Promise<TestProxy> {
   const logs: Array<Record<string, unknown>> = []
   const config = parseConfig(
     ['--port', '0', '--sim-ttft', '0ms', '--sim-rate', '2000', '--shutdown-grace', '0ms', ...flags],
     {},
   )
   const proxy = await startProxy(config, {
-    logDestination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+    logDestination: {
+      write(text: string) {
+        const line = JSON.parse(text)
+        logs.push(line)
+        hooks.onLog?.(line)
+      },
+    },
+    eventLog: hooks.eventLog,
   })
   return {
     ...proxy,
     logs,
     records: () => logs.filter((line) => line.msg === 'stream ended'),
+  }
+}
+
+/**
+ * For the enclosing file or `describe`: a test proxy (`startTestProxy` with `flags` and `hooks`)
+ * started before its tests and stopped after them.
+ */
+export function useTestProxy(flags: string[] = [], hooks: TestProxyHooks = {}) {
+  let proxy: TestProxy | undefined
+  beforeAll(async () => {
+    proxy = await startTestProxy(flags, hooks)
+  })
+  afterAll(() => proxy?.shutdown())
+  return {
+    get proxy(): TestProxy {
+      if (!proxy) throw new Error('The proxy starts in beforeAll: read it inside a test.')
+      return proxy
+    },
   }
 }
 

@@ -31,7 +31,7 @@ let root: Root | undefined
 let latest: LLMStream | undefined
 let commits = 0
 let frames = 0
-// Counts the page's animation frames; a tab that is hidden (really or emulated) runs none.
+// Counts the page's animation frames; a hidden tab runs none.
 const countFrame = () => {
   frames++
   requestAnimationFrame(countFrame)
@@ -62,32 +62,17 @@ function mount({ strict = false, sendOnMount, ...options }: MountOptions = {}) {
   root.render(strict ? createElement(StrictMode, null, counted) : counted)
 }
 
-const held: FrameRequestCallback[] = []
-const realFrame = requestAnimationFrame
-
-/**
- * Emulates a background tab: `document.hidden` is true and animation frames stop, then
- * `visibilitychange` fires. Headless Chromium (156) keeps every page visible with frames running,
- * with or without Playwright's anti-backgrounding flags: another page of the same context brought
- * to the front, a `window.open` tab brought to the front, `Target.createTarget` (same window) with
- * `Target.activateTarget`, a page created with `background: true`, focus emulation off, the
- * window minimised by `Browser.setWindowBounds`, and `Page.setWebLifecycleState` all left
- * `visibilityState` at `visible` and about 60 frames/s. `show()` undoes it; frames requested
- * meanwhile run on the next real frame.
- */
-function hide() {
-  Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })
-  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' })
-  window.requestAnimationFrame = (callback) => held.push(callback)
-  document.dispatchEvent(new Event('visibilitychange'))
-}
-
-function show() {
-  Reflect.deleteProperty(document, 'hidden')
-  Reflect.deleteProperty(document, 'visibilityState')
-  window.requestAnimationFrame = realFrame
-  document.dispatchEvent(new Event('visibilitychange'))
-  for (const callback of held.splice(0)) realFrame(callback)
+function rendered(): Rendered {
+  return {
+    text: document.getElementById('text')?.textContent ?? '',
+    status: document.getElementById('status')?.textContent ?? '',
+    tokens: latest?.tokens ?? 0,
+    reconnects: latest?.metrics.reconnects ?? 0,
+    replayed: latest?.metrics.replayed ?? 0,
+    error: latest?.error?.code,
+    commits,
+    frames,
+  }
 }
 
 const api = {
@@ -100,20 +85,10 @@ const api = {
     latest?.send(body)
   },
   stop: () => latest?.stop(),
-  hide,
-  show,
-  rendered(): Rendered {
-    return {
-      text: document.getElementById('text')?.textContent ?? '',
-      status: document.getElementById('status')?.textContent ?? '',
-      tokens: latest?.tokens ?? 0,
-      reconnects: latest?.metrics.reconnects ?? 0,
-      replayed: latest?.metrics.replayed ?? 0,
-      error: latest?.error?.code,
-      commits,
-      frames,
-    }
-  },
+  /** What the next animation frame shows: in a hidden tab, the first frame once it is visible again. */
+  nextFrame: () =>
+    new Promise<Rendered>((resolve) => requestAnimationFrame(() => resolve(rendered()))),
+  rendered,
 }
 export type ReactPageApi = typeof api
 ;(globalThis as unknown as { reactPage: ReactPageApi }).reactPage = api

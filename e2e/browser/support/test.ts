@@ -1,11 +1,19 @@
 import { test as base, type Page } from '@playwright/test'
+import { openTabs, type Tabs } from './background-tab'
 import { type PageFixture, startPageFixture } from './fixture'
 
 /**
  * Playwright's `test` with `server`: the page server behind its fault proxies, started once per
- * worker and shared by the spec files, since starting it bundles the client (seconds).
+ * worker and shared by the spec files, since starting it bundles the client (seconds); and `tabs`:
+ * a browser window of its own whose page can really go to the background.
  */
-export const test = base.extend<object, { server: PageFixture }>({
+export const test = base.extend<{ tabs: Tabs }, { server: PageFixture }>({
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright requires a destructured first argument.
+  tabs: async ({}, use) => {
+    const tabs = await openTabs()
+    await use(tabs)
+    await tabs.close()
+  },
   server: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright requires a destructured first argument.
     async ({}, use) => {

@@ -20,6 +20,14 @@ interface OpenRequest extends Pick<EventStreamOptions, 'method' | 'body' | 'idem
 export const requestKeyOf = (request: EventStreamRequest | null): StreamRequestKey =>
   request instanceof URL ? request.href : request
 
+/**
+ * The retry options of a stream replaced or unmounted while its stop() waited for its answer (see
+ * `disconnect`): it still hears that answer, to stop its generation, but never sends its request
+ * again (a keyed POST would be re-sent after a failure), since nobody shows it any more. No
+ * attempt left also means no credential refresh.
+ */
+const ORPHANED: EventStreamOptions = { maxAttempts: 0, shouldRetry: undefined }
+
 const IDLE = {
   status: 'idle',
   url: '',
@@ -63,6 +71,8 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
   /** The last event of the replay in progress (agreement A3's `Unbroken-Replay-Through`). */
   let replayThrough: string | null = null
   let stopWhenOpen = false
+  /** stop() was called on this request's stream: however it ends now, it ends as the user's stop. */
+  let stopped = false
   let mounted = false
 
   const publish = (next: StreamSessionView<S>) => {
@@ -113,11 +123,16 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
       },
     }
     // The other options are read at use time, so the latest render's headers and callbacks apply.
+    // (The retry options are only read after a failure, once `current` is set.)
     const current = createEventStream(
       url,
       new Proxy(own, {
         get: (target, name: keyof EventStreamOptions) =>
-          (name in target ? target : (options() as EventStreamOptions))[name],
+          (name in ORPHANED && current !== stream
+            ? ORPHANED
+            : name in target
+              ? target
+              : (options() as EventStreamOptions))[name],
       }),
     )
     stream = current
@@ -125,6 +140,9 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
     stopListening = current.subscribe(() => {
       const previous = seen as EventStreamSnapshot
       seen = current.getSnapshot()
+      // A final error that crossed the stop on the wire: the user's intent wins (closed, aborted).
+      if (stopped && seen.closeReason === 'error')
+        seen = { ...seen, closeReason: 'aborted', error: undefined }
       if (seen.status !== previous.status) replayThrough = null
       // Only `bytes` changed (a keepalive): nothing to render.
       for (const name in seen) {
@@ -147,6 +165,7 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
   const start = (next: StreamRequestKey) => {
     disconnect()
     key = next
+    stopped = false
     state = initialState()
     position = ''
     location = seen = unanswered = undefined
@@ -170,6 +189,7 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
   const stop = async () => {
     const current = stream
     if (!live()) return
+    stopped = true
     if (!location) {
       stopWhenOpen = true
       return
@@ -184,7 +204,9 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
       }
     } catch (error) {
       if (stream !== current) return
-      // The user asked to stop: stop showing the stream either way, and say why it may still run.
+      // The user asked to stop: stop showing the stream either way, and say why it may still run
+      // (not stopped: a retry that then fails shows its failure).
+      stopped = false
       forget()
       disconnect()
       seen = {

@@ -138,8 +138,7 @@ it('stop() while reconnecting ends as stopped without waiting out the backoff', 
 it('a stream replaced while its stop() waited, whose POST then fails, leaves the new one saved', async () => {
   const held = await holdFirstAnswer(server)
   onTestFinished(held.close)
-  // Without a key, since a keyed POST cut before its answer is sent again (and attaches).
-  const { latest } = chat({ api: held.api, id: 'replaced', idempotencyKey: false })
+  const { latest } = chat({ api: held.api, id: 'replaced' })
   act(() => latest.current.send({ tokens: 10, holdAfter: 3 }))
   await waitFor(() => expect(server.streams).toHaveLength(1))
   act(() => {

@@ -106,8 +106,14 @@ export function createOwnership(options: OwnershipOptions): Ownership {
     const watched = options.tailedStreams().filter((streamId) => !owned.has(streamId))
     // A failed beat is retried on the next tick; the lease outlives two missed beats.
     // A vanished stream has nothing left to beat; it stays owned until its producer hears why
-    // (next append or complete), so that it is not told "no such stream".
-    const beating = [...owned].filter(([, record]) => record.fault !== 'vanished')
+    // (next append or complete), so that it is not told "no such stream". Readers that began
+    // tailing it since (one paused mid-replay by a slow client) are told now: their XREAD would
+    // block on keys that no longer exist, for ever.
+    const beating: [string, Owned][] = []
+    for (const entry of owned) {
+      if (entry[1].fault === 'vanished') options.onVanished(entry[0])
+      else beating.push(entry)
+    }
     const results = await Promise.allSettled([
       ...beating.map(([streamId, record]) => beat(streamId, record)),
       ...watched.map(watch),

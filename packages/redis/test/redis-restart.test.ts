@@ -92,6 +92,30 @@ describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', (
     })
   })
 
+  it('ends a reader that starts tailing only after its stream was found vanished', async () => {
+    const [log] = instances(server)
+    const id = randomUUID()
+    await log.create(id)
+    await log.append(id, { data: 'one' })
+    await log.append(id, { data: 'two' })
+    // Paused between two events of its replay (a relay waiting for a slow client): not tailing.
+    const events = log.read(id)[Symbol.asyncIterator]()
+    await events.next()
+    await server.restart()
+    await reachable(log)
+    await expect(log.append(id, { data: 'after' })).rejects.toMatchObject({
+      message: expect.stringContaining('lost track of this stream'),
+    })
+    await events.next()
+    // Its tail would block on keys that no longer exist; it must hear why instead, so that its
+    // client resumes and is told the stream is gone (404), not left streaming.
+    await expect(events.next()).rejects.toMatchObject({
+      code: 'log-unavailable',
+      retryable: true,
+      message: expect.stringContaining('lost track of this stream'),
+    })
+  })
+
   it('ends tailing readers on every instance with a retryable log-unavailable', async () => {
     const [owner, other] = instances(server)
     const id = randomUUID()
@@ -138,7 +162,7 @@ describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', (
     expect(await reading.ended).toEqual({ ids: sent, error: undefined })
   })
 
-  it('ends the SSE stream of the registry with a retryable error event', async () => {
+  it('ends the SSE stream of the registry with a retryable error event, and its resume with 404', async () => {
     const [log] = instances(server)
     const streams = createResumableStreams({ log })
     const served = await listen((req, res) => {
@@ -163,6 +187,14 @@ describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', (
         code: 'log-unavailable',
         retryable: true,
       })
+      // The restart kept nothing: once Redis answers again (until then a resume gets a retryable
+      // 503), the client's resume is told the stream is gone, not left waiting.
+      await reachable(log)
+      const resumed = await fetch(`${served.origin}${response.headers.get('content-location')}`, {
+        headers: { 'Last-Event-ID': events.findLast((event) => event.id)?.id ?? '' },
+      })
+      expect(resumed.status).toBe(404)
+      expect(await resumed.json()).toMatchObject({ code: 'unknown-stream', retryable: false })
     } finally {
       await served.close()
       await streams.close()

@@ -1,6 +1,8 @@
 // Errors answered before a chat-completion stream begins, in OpenAI's shape: the status the SDKs'
-// retry rules read (the upstream's own for 401, 429 and 5xx), `Retry-After` when known, and the
-// body `{"error":{"message","type","param","code"}}` with the proxy's code.
+// retry rules read (the upstream's own for 401, 429 and 5xx), `Retry-After` when known,
+// `x-should-retry` (the SDKs obey it before their defaults, which retry every 5xx: a bug of the
+// proxy, a 500, would otherwise be sent three times), and the body
+// `{"error":{"message","type","param","code"}}` with the proxy's code.
 import { UnbrokenServerError } from '@unbroken/server'
 import { ProxyError, STATUS } from '../errors'
 
@@ -32,15 +34,19 @@ export function openAIErrorResponse(error: unknown): Response {
   let code = 'internal-error'
   let message = 'The proxy could not answer this request.'
   let retryAfterMs: number | undefined
+  let retryable = false
   if (error instanceof ProxyError) {
-    ;({ code, message, retryAfterMs } = error)
+    ;({ code, message, retryAfterMs, retryable } = error)
     status = error.upstreamStatus ?? STATUS[error.code]
   } else if (UnbrokenServerError.isInstance(error)) {
-    ;({ code, message } = error)
+    ;({ code, message, retryable } = error)
     status = SERVER_STATUS[error.code] ?? 500
     retryAfterMs = error.retryable ? (error.retryAfterMs ?? 1000) : undefined
   }
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' }
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'x-should-retry': String(retryable),
+  }
   if (retryAfterMs !== undefined) {
     headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)))
   }

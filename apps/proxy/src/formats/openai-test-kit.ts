@@ -1,9 +1,22 @@
 // Test support for the OpenAI-compatible endpoint: requests to it, and a reader of its stream that
 // is independent of the proxy's own code (it assembles chunks as the SDKs do).
 import type { SseEvent } from '@unbroken/test-kit'
-import type OpenAI from 'openai'
+import { type HttpHandler, HttpResponse, http } from 'msw'
+import OpenAI, { type ClientOptions } from 'openai'
 import type { RunningProxy } from '../server'
 import { directFetch } from '../test-proxy'
+import { dataBlocks, MOCK_BASE_URLS } from '../upstreams/fixtures/fixture'
+import { UPSTREAM_PATHS } from '../upstreams/fixtures/mock'
+
+/** The `openai` SDK pointed at `proxy` over the real socket; it retries nothing unless `options` say. */
+export const openAIClient = (proxy: RunningProxy, options: ClientOptions = {}): OpenAI =>
+  new OpenAI({
+    baseURL: `${proxy.url}/v1`,
+    apiKey: 'unused',
+    fetch: directFetch,
+    maxRetries: 0,
+    ...options,
+  })
 
 /** POSTs a chat-completions body (an object, or raw text); `headers` add to the JSON type. */
 export function postChat(
@@ -92,4 +105,34 @@ export async function readText(
   } catch (error) {
     return { text, error }
   }
+}
+
+/**
+ * An OpenAI-compatible upstream (for msw) that answers `text` in chunks of 64 KiB, fast: more
+ * than loopback buffers absorb (about 4 MB for a client that stops reading, measured) makes the
+ * proxy wait for its client. The end (finish and `[DONE]`) waits for `endAfter`.
+ */
+export function bulkAnswer(text: string, endAfter?: Promise<void>): HttpHandler {
+  const size = 64 * 1024
+  return http.post(`${MOCK_BASE_URLS.openai}${UPSTREAM_PATHS.openai}`, () => {
+    const blocks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) =>
+      dataBlocks({
+        choices: [{ index: 0, delta: { content: text.slice(i * size, (i + 1) * size) } }],
+      }),
+    )
+    blocks.push(dataBlocks({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }, '[DONE]'))
+    const encoder = new TextEncoder()
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const block = blocks.shift()
+          if (block === undefined) return controller.close()
+          if (blocks.length === 0) await endAfter
+          controller.enqueue(encoder.encode(block))
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    return new HttpResponse(body, { headers: { 'content-type': 'text/event-stream' } })
+  })
 }

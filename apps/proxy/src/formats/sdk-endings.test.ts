@@ -8,73 +8,49 @@ import Anthropic from '@anthropic-ai/sdk'
 import { createEventStream } from '@unbroken/client'
 import type { SseEvent } from '@unbroken/test-kit'
 import OpenAI from 'openai'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { directFetch, simulatedText, startTestProxy, type TestProxy } from '../test-proxy'
-import { readText } from './openai-test-kit'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  directFetch,
+  simulatedText,
+  startTestProxy,
+  type TestProxy,
+  useTestProxy,
+} from '../test-proxy'
+import { anthropicClient, readMessages } from './anthropic-test-kit'
+import { openAIClient, readText } from './openai-test-kit'
 
 // The simulated model sends three tokens, then nothing until it is stopped.
 const STALL = { 'x-unbroken-fault': 'stall-after=3' }
 const messages = [{ role: 'user' as const, content: 'Explain resumable streams' }]
 const model = 'simulated'
 
-const openai = (proxy: TestProxy, apiKey = 'unused') =>
-  new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey, fetch: directFetch, maxRetries: 0 })
+const openai = (proxy: TestProxy, apiKey?: string) => openAIClient(proxy, apiKey ? { apiKey } : {})
 
 const anthropic = (proxy: TestProxy, authToken?: string) =>
-  new Anthropic({
-    baseURL: proxy.url,
-    ...(authToken ? { authToken } : { apiKey: 'unused' }),
-    fetch: directFetch,
-    maxRetries: 0,
-  })
-
-/** A raw Messages event stream's text, whether it saw message_stop, and what it threw. */
-async function readMessages(
-  stream: AsyncIterable<Anthropic.RawMessageStreamEvent>,
-  onText?: () => Promise<unknown>,
-): Promise<{ text: string; stopped: boolean; error: unknown }> {
-  let text = ''
-  let stopped = false
-  try {
-    for await (const event of stream) {
-      stopped ||= event.type === 'message_stop'
-      if (event.type !== 'content_block_delta' || event.delta.type !== 'text_delta') continue
-      const first = text === ''
-      text += event.delta.text
-      if (first) await onText?.()
-    }
-    return { text, stopped, error: undefined }
-  } catch (error) {
-    return { text, stopped, error }
-  }
-}
+  anthropicClient(proxy, authToken ? { apiKey: null, authToken } : {})
 
 /** DELETEs the stream whose answer carried `response`'s Content-Location. */
 const cancel = (proxy: TestProxy, response: Response) =>
   directFetch(`${proxy.url}${response.headers.get('content-location')}`, { method: 'DELETE' })
 
 describe('a DELETE mid-answer', () => {
-  let proxy: TestProxy
-  beforeAll(async () => {
-    proxy = await startTestProxy()
-  })
-  afterAll(() => proxy.shutdown())
+  const running = useTestProxy()
 
   it('makes the openai SDK throw an APIError after the partial text', async () => {
-    const { data, response } = await openai(proxy)
+    const { data, response } = await openai(running.proxy)
       .chat.completions.create({ model, messages, stream: true }, { headers: STALL })
       .withResponse()
-    const { text, error } = await readText(data, () => cancel(proxy, response))
+    const { text, error } = await readText(data, () => cancel(running.proxy, response))
     expect(text).not.toBe('')
     expect(error).toBeInstanceOf(OpenAI.APIError)
     expect(error).toMatchObject({ code: 'cancelled', type: 'server_error' })
   })
 
   it('makes the Anthropic SDK throw api_error after the partial text', async () => {
-    const { data, response } = await anthropic(proxy)
+    const { data, response } = await anthropic(running.proxy)
       .messages.create({ model, max_tokens: 1024, messages, stream: true }, { headers: STALL })
       .withResponse()
-    const { text, stopped, error } = await readMessages(data, () => cancel(proxy, response))
+    const { text, stopped, error } = await readMessages(data, () => cancel(running.proxy, response))
     expect(text).not.toBe('')
     expect(stopped).toBe(false)
     expect(error).toBeInstanceOf(Anthropic.APIError)
@@ -82,7 +58,7 @@ describe('a DELETE mid-answer', () => {
   })
 
   it('ends @unbroken/client on the same endpoint with the registry’s done {"reason":"cancelled"}', async () => {
-    const stream = createEventStream(`${proxy.url}/v1/chat/completions`, {
+    const stream = createEventStream(`${running.proxy.url}/v1/chat/completions`, {
       fetch: directFetch,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...STALL },
@@ -94,7 +70,7 @@ describe('a DELETE mid-answer', () => {
       if (events.length === 2) {
         // The chunks' id is the stream's: `chatcmpl-<stream id>`.
         const streamId = JSON.parse(data).id.replace('chatcmpl-', '')
-        await directFetch(`${proxy.url}/v1/streams/${streamId}`, { method: 'DELETE' })
+        await directFetch(`${running.proxy.url}/v1/streams/${streamId}`, { method: 'DELETE' })
       }
     }
     expect(events.at(-1)).toEqual({ event: 'done', data: '{"reason":"cancelled"}' })
@@ -175,16 +151,15 @@ describe('a drain (SIGTERM) mid-answer', () => {
 })
 
 describe('--max-duration', () => {
-  let proxy: TestProxy
-  beforeAll(async () => {
-    proxy = await startTestProxy(['--max-duration', '1s'])
-  })
-  afterAll(() => proxy.shutdown())
+  const running = useTestProxy(['--max-duration', '1s'])
 
   it('ends the answer with the format’s error for each SDK, after the partial text', async () => {
     const [chunks, events] = await Promise.all([
-      openai(proxy).chat.completions.create({ model, messages, stream: true }, { headers: STALL }),
-      anthropic(proxy).messages.create(
+      openai(running.proxy).chat.completions.create(
+        { model, messages, stream: true },
+        { headers: STALL },
+      ),
+      anthropic(running.proxy).messages.create(
         { model, max_tokens: 1024, messages, stream: true },
         { headers: STALL },
       ),
@@ -201,33 +176,22 @@ describe('a token that expires mid-answer', () => {
   const SECRET = 'test-secret-test-secret-test-secret!'
   // 120 tokens at 50/s: about 2.4 s, past the token's 2 s (the registry warns 0.5 s before).
   const longAnswer = { model, messages, maxTokens: 120 }
-  let proxy: TestProxy
+  const running = useTestProxy(['--token-secret', SECRET, '--token-ttl', '2s', '--sim-rate', '50'])
   let token: string
   beforeAll(async () => {
-    proxy = await startTestProxy([
-      '--token-secret',
-      SECRET,
-      '--token-ttl',
-      '2s',
-      '--sim-rate',
-      '50',
-    ])
-  })
-  beforeAll(async () => {
-    const response = await directFetch(`${proxy.url}/v1/auth/token`, { method: 'POST' })
+    const response = await directFetch(`${running.proxy.url}/v1/auth/token`, { method: 'POST' })
     token = (await response.json()).token
   })
-  afterAll(() => proxy.shutdown())
 
   it('does not cut an SDK’s answer: it was authorised when it began, and an SDK cannot resume', async () => {
     const [chunks, events] = await Promise.all([
-      openai(proxy, token).chat.completions.create({
+      openai(running.proxy, token).chat.completions.create({
         model,
         messages,
         max_tokens: longAnswer.maxTokens,
         stream: true,
       }),
-      anthropic(proxy, token).messages.create({
+      anthropic(running.proxy, token).messages.create({
         model,
         max_tokens: longAnswer.maxTokens,
         messages,

@@ -107,6 +107,13 @@ export function createSdkStreams(deps: SdkStreamDeps): SdkStreams {
       }
       const events = deps.log.read(started.id, { signal: writer.signal })
       const relayed = relay(events, writer, job.format)
+        .then(() => {
+          // An SDK cannot resume: cut for not reading, it lost the rest of its answer, which still
+          // goes on into the log (its Content-Location serves it).
+          if (writer.signal.reason === 'slow-client') {
+            deps.logger.warn({ streamId: started.id }, 'answer cut: the client stopped reading')
+          }
+        })
         .catch((error: unknown) =>
           deps.logger.error({ err: error, streamId: started.id }, 'stream failed'),
         )
