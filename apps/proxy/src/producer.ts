@@ -184,12 +184,7 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       })
       await Promise.race([accepted, first, waited]).finally(() => clearTimeout(patience))
       let taken = false
-      const chunks = (async function* () {
-        const result = await first
-        if (result.done) return
-        yield result.value
-        yield* { [Symbol.asyncIterator]: () => iterator }
-      })()
+      const chunks = continuing(first, iterator)
       return {
         producer: (stream) => {
           taken = true
@@ -246,6 +241,26 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       logger.info(record, 'stream ended')
     }
   }
+}
+
+/**
+ * `iterator` again, its first result already pulled: a plain iterator, not a generator around it,
+ * which would cost a promise hop per chunk for the life of the stream.
+ */
+function continuing<T>(
+  first: Promise<IteratorResult<T>>,
+  iterator: AsyncIterator<T>,
+): AsyncIterable<T> {
+  let pulled: Promise<IteratorResult<T>> | undefined = first
+  const next = () => {
+    const result = pulled ?? iterator.next()
+    pulled = undefined
+    return result
+  }
+  // A consumer that leaves early (`break`, a throw in its loop) stops the generation's reading.
+  const stop = async (): Promise<IteratorResult<T>> =>
+    (await iterator.return?.()) ?? { done: true, value: undefined }
+  return { [Symbol.asyncIterator]: () => ({ next, return: stop }) }
 }
 
 /** The chunk, with estimated usage put before a `finish` the upstream sent without usage. */

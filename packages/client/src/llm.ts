@@ -110,7 +110,8 @@ export interface LLMView extends LLMState {
 const statusOf = ({ status, state, closeReason }: StreamSessionView<LLMState>): LLMStatus =>
   status === 'idle'
     ? 'idle'
-    : state.finishReason === 'cancelled'
+    : // A stop whose `done` never came (the stream failed first) closes as `aborted`.
+      state.finishReason === 'cancelled' || closeReason === 'aborted'
       ? 'stopped'
       : closeReason === 'done'
         ? 'done'

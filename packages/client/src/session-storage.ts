@@ -26,7 +26,14 @@ export interface SavedStream<S> extends StreamRequest {
 export const loadStream = <S>(id: string | undefined): SavedStream<S> | undefined => {
   try {
     const saved = id && JSON.parse(sessionStorage.getItem(`unbroken:${id}`) as string)
-    return typeof saved?.url === 'string' ? saved : undefined
+    // Only what `storeStream` writes: an entry edited by hand or by another script is ignored,
+    // rather than re-attached from (an id with a line break would make every request throw).
+    return typeof saved?.url === 'string' &&
+      typeof saved.lastEventId === 'string' &&
+      !/[\0\r\n]/.test(saved.lastEventId) &&
+      'state' in saved
+      ? saved
+      : undefined
   } catch {}
 }
 

@@ -1,8 +1,9 @@
 // The session store's stop and replace, against a real loopback server that counts what it is sent.
 import type { ServerResponse } from 'node:http'
-import { expect, it, vi } from 'vitest'
-import { useServer } from '../test/server'
+import { describe, expect, it, vi } from 'vitest'
+import { formatEvent, openStream, useServer } from '../test/server'
 import type { UnbrokenClientError } from './errors'
+import { createLLMState, deriveLLMView, type LLMState, reduceLLMEvent } from './llm'
 import { createStreamSession, type StreamRequestKey } from './session'
 
 const { start } = useServer()
@@ -43,4 +44,63 @@ it('a stream replaced while its stop() waits for the POST answer never sends tha
   ])
   // Both carried a key, so the cut one was re-sendable: only being replaced kept it from that.
   expect(server.requests.every(({ headers }) => headers['idempotency-key'])).toBe(true)
+})
+
+describe("stop() pressed while the stream's final error is in flight", () => {
+  /**
+   * A server whose POST opens a stream with one token and holds it, and whose DELETE waits for
+   * `answerDelete()`: the test sends the stream's final error when it chooses.
+   */
+  const startHeld = async () => {
+    let stream: ServerResponse | undefined
+    let deleted: ServerResponse | undefined
+    const server = await start(({ method }, res) => {
+      if (method === 'DELETE') {
+        deleted = res
+        return
+      }
+      stream = res
+      openStream(res, { 'content-location': '/s/1' })
+      res.write(formatEvent({ id: '1', event: 'delta', data: '{"text":"a"}' }))
+    })
+    return {
+      server,
+      failStream: () =>
+        stream?.end(
+          formatEvent({
+            id: '2',
+            event: 'error',
+            data: '{"code":"upstream-failed","message":"The model failed.","retryable":false}',
+          }),
+        ),
+      answerDelete: () => deleted?.writeHead(204).end(),
+    }
+  }
+
+  const chat = () =>
+    createStreamSession<LLMState>(() => ({ reducer: reduceLLMEvent, initialState: createLLMState }))
+
+  it.each([
+    ['arrives before the DELETE is answered', true],
+    ['arrives after the DELETE was answered', false],
+  ])('shows the stream as stopped when the error %s', async (_, errorFirst) => {
+    const { server, failStream, answerDelete } = await startHeld()
+    const session = chat()
+    session.subscribe({ url: `${server.origin}/s`, method: 'POST', body: '{}' }, () => {})
+    await vi.waitFor(() => expect(session.getSnapshot().state.text).toBe('a'))
+    const stopping = session.stop()
+    await server.waitForRequests(2)
+    const failed = async () => {
+      failStream()
+      await vi.waitFor(() => expect(session.getSnapshot().status).toBe('closed'))
+    }
+    if (errorFirst) await failed()
+    answerDelete()
+    await stopping
+    if (!errorFirst) await failed()
+    const view = session.getSnapshot()
+    expect(view).toMatchObject({ closeReason: 'aborted', error: undefined })
+    expect(deriveLLMView(view).status).toBe('stopped')
+    expect(server.requests.map(({ method }) => method)).toEqual(['POST', 'DELETE'])
+  })
 })

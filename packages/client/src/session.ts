@@ -71,6 +71,8 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
   /** The last event of the replay in progress (agreement A3's `Unbroken-Replay-Through`). */
   let replayThrough: string | null = null
   let stopWhenOpen = false
+  /** stop() was called on this request's stream: however it ends now, it ends as the user's stop. */
+  let stopped = false
   let mounted = false
 
   const publish = (next: StreamSessionView<S>) => {
@@ -138,6 +140,9 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
     stopListening = current.subscribe(() => {
       const previous = seen as EventStreamSnapshot
       seen = current.getSnapshot()
+      // A final error that crossed the stop on the wire: the user's intent wins (closed, aborted).
+      if (stopped && seen.closeReason === 'error')
+        seen = { ...seen, closeReason: 'aborted', error: undefined }
       if (seen.status !== previous.status) replayThrough = null
       // Only `bytes` changed (a keepalive): nothing to render.
       for (const name in seen) {
@@ -160,6 +165,7 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
   const start = (next: StreamRequestKey) => {
     disconnect()
     key = next
+    stopped = false
     state = initialState()
     position = ''
     location = seen = unanswered = undefined
@@ -183,6 +189,7 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
   const stop = async () => {
     const current = stream
     if (!live()) return
+    stopped = true
     if (!location) {
       stopWhenOpen = true
       return
@@ -197,7 +204,9 @@ export function createStreamSession<S>(options: () => StreamSessionOptions<S>) {
       }
     } catch (error) {
       if (stream !== current) return
-      // The user asked to stop: stop showing the stream either way, and say why it may still run.
+      // The user asked to stop: stop showing the stream either way, and say why it may still run
+      // (not stopped: a retry that then fails shows its failure).
+      stopped = false
       forget()
       disconnect()
       seen = {

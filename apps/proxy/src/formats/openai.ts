@@ -41,19 +41,25 @@ export function createOpenAIFormat(options: OpenAIFormatOptions): StreamFormat {
   let head = { id: '', object: 'chat.completion.chunk', created: options.created, model: '' }
   let toolCalls = 0
   let usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined
+  // What every chunk has around its delta, serialised once per stream, not per token: the same
+  // text as `JSON.stringify({ ...head, choices: [{ index, delta, logprobs, finish_reason }],
+  // usage })`, without building and walking that envelope for every token.
+  let before = ''
+  const after = `}]${options.includeUsage ? ',"usage":null' : ''}}`
+  const setHead = (next: typeof head) => {
+    head = next
+    before = `${JSON.stringify(head).slice(0, -1)},"choices":[{"index":0,"delta":`
+  }
+  setHead(head)
 
   const chunk = (delta: object, finishReason: string | null = null): EventInput => ({
-    data: JSON.stringify({
-      ...head,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      ...(options.includeUsage && { usage: null }),
-    }),
+    data: `${before}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}${after}`,
   })
 
   const render = (item: OutputEvent): EventInput[] => {
     switch (item.type) {
       case 'start':
-        head = { ...head, id: completionId(item.streamId), model: item.model }
+        setHead({ ...head, id: completionId(item.streamId), model: item.model })
         return [chunk({ role: 'assistant', content: '' })]
       case 'text':
         return [chunk({ content: item.text })]

@@ -3,7 +3,7 @@
 // end marker. `ping` may come anywhere; `error` (e.g. overloaded_error) ends the stream.
 import { ProxyError } from '../errors'
 import type { GenerationRequest, Message } from '../request'
-import { decodeChunks, postStream, readEvents } from './http'
+import { decodeEvents, postStream } from './http'
 import type { HttpUpstreamOptions } from './openai'
 import type { FinishReason, Upstream } from './upstream'
 
@@ -53,25 +53,28 @@ export function createAnthropicUpstream(options: HttpUpstreamOptions): Upstream 
   return {
     kind: 'anthropic',
     defaultModel: options.defaultModel,
-    async *stream(request, { signal, onOpen }) {
+    stream(request, { signal, onOpen }) {
       const headers: Record<string, string> = {
         accept: 'text/event-stream',
         'anthropic-version': ANTHROPIC_VERSION,
       }
       if (options.apiKey) headers['x-api-key'] = options.apiKey
-      const response = await postStream(
-        `${options.baseUrl}/v1/messages`,
-        headers,
-        toAnthropicBody(request),
-        /^text\/event-stream/i,
-        signal,
-      )
-      onOpen?.()
       const toolBlocks = new Map<number, { id: string; name: string; json: string }>()
       let inputTokens = 0
       let outputTokens = 0
       let finish: FinishReason = 'stop'
-      yield* decodeChunks(readEvents(response, signal), (event, out) => {
+      const open = async () => {
+        const response = await postStream(
+          `${options.baseUrl}/v1/messages`,
+          headers,
+          toAnthropicBody(request),
+          /^text\/event-stream/i,
+          signal,
+        )
+        onOpen?.()
+        return response
+      }
+      return decodeEvents(open, signal, (event, out) => {
         const json = parseEvent(event.data)
         switch (json.type ?? event.type) {
           case 'message_start': {

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { listen } from '@unbroken/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { postStream } from './http'
+import { decodeEvents, postStream } from './http'
+import type { UpstreamChunk } from './upstream'
 
 const SSE = /^text\/event-stream/
 
@@ -56,5 +57,84 @@ describe('postStream', () => {
     const { url, seen } = await upstream({ resetFirst: true })
     await expect(post(url)).rejects.toMatchObject({ code: 'upstream-unavailable' })
     expect(seen.requests).toBe(1)
+  })
+})
+
+/** An upstream that writes `body` (each string its own write, a tick apart), then does `end`. */
+async function writing(body: readonly string[], end: 'end' | 'reset' | 'hold') {
+  const server = await listen(async (req: IncomingMessage, res: ServerResponse) => {
+    req.resume()
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    for (const part of body) {
+      res.write(part)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    if (end === 'end') res.end()
+    else if (end === 'reset') req.socket.destroy()
+  })
+  close = server.close
+  return `${server.origin}/v1/chat/completions`
+}
+
+/** Each SSE event's data as a text event; `[DONE]` is the end marker. */
+function read(url: string, signal = new AbortController().signal) {
+  return decodeEvents(
+    () => postStream(url, {}, {}, SSE, signal),
+    signal,
+    (event, out) => {
+      if (event.data === '[DONE]') return true
+      out.push({ type: 'text', text: event.data })
+      return false
+    },
+  )
+}
+
+const texts = (chunks: UpstreamChunk[]) =>
+  chunks.flat().map((event) => (event.type === 'text' ? event.text : event.type))
+
+describe('decodeEvents', () => {
+  it('decodes every event of a body in order, however it is cut into network chunks', async () => {
+    const url = await writing(['data: a\n\ndata: ', 'b\n\n', 'data: c\n\ndata: [DONE]\n\n'], 'end')
+    const chunks: UpstreamChunk[] = []
+    for await (const chunk of read(url)) chunks.push(chunk)
+    expect(texts(chunks)).toEqual(['a', 'b', 'c'])
+  })
+
+  it('reads a body far larger than what may wait unread, to the end, when its reader is slow', async () => {
+    const events = Array.from(
+      { length: 400 },
+      (_, i) => `data: ${String(i).padStart(1000, '.')}\n\n`,
+    )
+    const url = await writing([events.join(''), 'data: [DONE]\n\n'], 'end')
+    const chunks: UpstreamChunk[] = []
+    for await (const chunk of read(url)) {
+      chunks.push(chunk)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    expect(texts(chunks).map((text) => Number(text.replaceAll('.', '')))).toEqual(
+      events.map((_, i) => i),
+    )
+  })
+
+  it('yields what arrived before the connection broke off, then fails with upstream-truncated', async () => {
+    const url = await writing(['data: a\n\n', 'data: b\n\n'], 'reset')
+    const chunks: UpstreamChunk[] = []
+    await expect(
+      (async () => {
+        for await (const chunk of read(url)) chunks.push(chunk)
+      })(),
+    ).rejects.toMatchObject({ code: 'upstream-truncated' })
+    expect(texts(chunks)).toEqual(['a', 'b'])
+  })
+
+  it('fails with the reason of an abort of ours, not as a truncation', async () => {
+    const url = await writing(['data: a\n\n'], 'hold')
+    const stop = new AbortController()
+    const reason = new Error('cancelled by the test')
+    await expect(
+      (async () => {
+        for await (const _ of read(url, stop.signal)) stop.abort(reason)
+      })(),
+    ).rejects.toBe(reason)
   })
 })

@@ -175,84 +175,145 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+/** Splits one network chunk into the complete items it finishes, keeping any partial one. */
+type Splitter<T> = (chunk: Buffer, items: T[]) => void
+
+/** Decodes one item into `out`; true at the end marker, after which nothing more is read. */
+export type ItemDecoder<T> = (item: T, out: UpstreamEvent[]) => boolean
+
+/** How many bytes may wait unread before the body is paused (TCP then slows the upstream). */
+const QUEUED_BYTES = 64 * 1024
+
 /**
- * The body's chunks as they arrive. A read that fails (a reset, a socket closed mid-body) is a
- * truncation; an abort of ours is rethrown as it is.
+ * The body as SSE, decoded into one upstream chunk per network chunk (comments such as `: ping`
+ * dropped). `open` makes the request; it runs on the first read.
  */
-async function* readChunks(response: IncomingMessage, signal: AbortSignal): AsyncGenerator<Buffer> {
+export function decodeEvents(
+  open: () => Promise<IncomingMessage>,
+  signal: AbortSignal,
+  decode: ItemDecoder<ServerSentEvent>,
+): AsyncGenerator<UpstreamChunk> {
+  let items: ServerSentEvent[] = []
+  const parser = createEventStreamParser({ onEvent: (event) => items.push(event) })
+  const split: Splitter<ServerSentEvent> = (chunk, into) => {
+    items = into
+    parser.write(chunk)
+  }
+  return decodeBody(open, signal, split, decode)
+}
+
+/** The body as NDJSON lines, decoded like `decodeEvents`. A final line without `\n` is dropped. */
+export function decodeLines(
+  open: () => Promise<IncomingMessage>,
+  signal: AbortSignal,
+  decode: ItemDecoder<string>,
+): AsyncGenerator<UpstreamChunk> {
+  const decoder = new TextDecoder()
+  let pending = ''
+  const split: Splitter<string> = (chunk, into) => {
+    const lines = (pending + decoder.decode(chunk, { stream: true })).split('\n')
+    pending = lines.pop() as string
+    for (const line of lines) if (line.trim() !== '') into.push(line)
+  }
+  return decodeBody(open, signal, split, decode)
+}
+
+/**
+ * Reads the body and decodes the items of each network chunk into one upstream chunk, in one
+ * loop: a generator per step (body iterator, chunks, items, decoding) cost a promise hop each per
+ * token, which was a third of the proxy's own CPU per token (`--cpu-prof`, bench/). The body is
+ * read in flowing mode, the cheapest: its `data` event hands the chunk over in the socket's own
+ * callback. When `decode` throws (an error frame), the events decoded before it in the same
+ * network chunk are yielded first: they reached the proxy, so they reach the log. A read that
+ * fails (a reset, a socket closed mid-body) is a truncation, after the chunks read before it; an
+ * abort of ours is rethrown as it is.
+ */
+async function* decodeBody<T>(
+  open: () => Promise<IncomingMessage>,
+  signal: AbortSignal,
+  split: Splitter<T>,
+  decode: ItemDecoder<T>,
+): AsyncGenerator<UpstreamChunk> {
+  const response = await open()
+  const chunks: Buffer[] = []
+  let queued = 0
+  let ended = false
+  let failure: { error: unknown } | undefined
+  let wake: (() => void) | undefined
+  const wakeUp = () => {
+    const waiting = wake
+    wake = undefined
+    waiting?.()
+  }
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk)
+    queued += chunk.length
+    if (queued >= QUEUED_BYTES) response.pause()
+    wakeUp()
+  }
+  const onEnd = () => {
+    ended = true
+    wakeUp()
+  }
+  const onError = (error: unknown) => {
+    failure ??= { error }
+    wakeUp()
+  }
+  // A close before the end (the socket went away mid-body) may come without an error event.
+  const onClose = () => {
+    if (!ended) onError(Object.assign(new Error('Premature close'), { code: 'ECONNRESET' }))
+  }
+  response.on('data', onData)
+  response.on('end', onEnd)
+  response.on('error', onError)
+  response.on('close', onClose)
   try {
-    // Not destroyed when the consumer leaves: the `finally` decides whether the socket is reused.
-    for await (const chunk of response.iterator({ destroyOnReturn: false })) yield chunk as Buffer
-  } catch (error) {
-    signal.throwIfAborted()
-    throw new ProxyError(
-      'upstream-truncated',
-      `The upstream connection broke off mid-stream: ${describe(error)}.`,
-      { cause: error },
-    )
+    while (true) {
+      // A stop of ours ends the read at once, leaving what is queued unread.
+      if (failure) signal.throwIfAborted()
+      const chunk = chunks.shift()
+      if (chunk === undefined) {
+        if (failure) {
+          throw new ProxyError(
+            'upstream-truncated',
+            `The upstream connection broke off mid-stream: ${describe(failure.error)}.`,
+            { cause: failure.error },
+          )
+        }
+        if (ended) return
+        if (response.isPaused()) response.resume()
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
+        continue
+      }
+      queued -= chunk.length
+      const items: T[] = []
+      const out: UpstreamEvent[] = []
+      let done = false
+      try {
+        split(chunk, items)
+        for (const item of items) {
+          if (decode(item, out)) {
+            done = true
+            break
+          }
+        }
+      } catch (error) {
+        if (out.length > 0) yield out
+        throw error
+      }
+      if (out.length > 0) yield out
+      if (done) return
+    }
   } finally {
+    response.off('data', onData)
+    response.off('end', onEnd)
+    response.off('close', onClose)
+    response.off('error', onError)
     // The consumer left early (an error frame, an end marker) or the body ended. A body received
     // whole hands its connection back for the next stream; any other stops the download.
     if (response.complete) response.resume()
     else response.destroy()
-  }
-}
-
-/** The body as SSE, one array of events per network chunk (comments such as `: ping` dropped). */
-export async function* readEvents(
-  response: IncomingMessage,
-  signal: AbortSignal,
-): AsyncGenerator<ServerSentEvent[]> {
-  let batch: ServerSentEvent[] = []
-  const parser = createEventStreamParser({ onEvent: (event) => batch.push(event) })
-  for await (const chunk of readChunks(response, signal)) {
-    parser.write(chunk)
-    if (batch.length === 0) continue
-    yield batch
-    batch = []
-  }
-}
-
-/** The body as NDJSON lines, one array per network chunk. A final line without `\n` is dropped. */
-export async function* readLines(
-  response: IncomingMessage,
-  signal: AbortSignal,
-): AsyncGenerator<string[]> {
-  const decoder = new TextDecoder()
-  let pending = ''
-  for await (const chunk of readChunks(response, signal)) {
-    const lines = (pending + decoder.decode(chunk, { stream: true })).split('\n')
-    pending = lines.pop() as string
-    const complete = lines.filter((line) => line.trim() !== '')
-    if (complete.length > 0) yield complete
-  }
-}
-
-/**
- * Decodes the items of each network chunk into one upstream chunk. `decode` pushes the events of
- * one item and returns true at the end marker, after which nothing more is read. When it throws
- * (an error frame), the events decoded before it in the same network chunk are yielded first:
- * they reached the proxy, so they reach the log.
- */
-export async function* decodeChunks<T>(
-  batches: AsyncIterable<readonly T[]>,
-  decode: (item: T, out: UpstreamEvent[]) => boolean,
-): AsyncGenerator<UpstreamChunk> {
-  for await (const batch of batches) {
-    const out: UpstreamEvent[] = []
-    let ended = false
-    try {
-      for (const item of batch) {
-        if (decode(item, out)) {
-          ended = true
-          break
-        }
-      }
-    } catch (error) {
-      if (out.length > 0) yield out
-      throw error
-    }
-    if (out.length > 0) yield out
-    if (ended) return
   }
 }

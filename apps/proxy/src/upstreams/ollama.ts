@@ -3,7 +3,7 @@
 // Tool calls arrive whole, with arguments as an object, sometimes only in the final line.
 import { ProxyError } from '../errors'
 import type { GenerationRequest, Message } from '../request'
-import { decodeChunks, postStream, readLines } from './http'
+import { decodeLines, postStream } from './http'
 import type { HttpUpstreamOptions } from './openai'
 import type { FinishReason, Upstream } from './upstream'
 
@@ -24,19 +24,22 @@ export function createOllamaUpstream(options: HttpUpstreamOptions): Upstream {
   return {
     kind: 'ollama',
     defaultModel: options.defaultModel,
-    async *stream(request, { signal, onOpen }) {
+    stream(request, { signal, onOpen }) {
       const headers: Record<string, string> = {}
       if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
-      const response = await postStream(
-        `${options.baseUrl}/api/chat`,
-        headers,
-        toOllamaBody(request),
-        /^application\/(x-)?ndjson|^application\/json/i,
-        signal,
-      )
-      onOpen?.()
       let calls = 0
-      yield* decodeChunks(readLines(response, signal), (line, out) => {
+      const open = async () => {
+        const response = await postStream(
+          `${options.baseUrl}/api/chat`,
+          headers,
+          toOllamaBody(request),
+          /^application\/(x-)?ndjson|^application\/json/i,
+          signal,
+        )
+        onOpen?.()
+        return response
+      }
+      return decodeLines(open, signal, (line, out) => {
         const json = parseLine(line)
         if (json.error !== undefined) {
           const detail = typeof json.error === 'string' ? json.error : JSON.stringify(json.error)

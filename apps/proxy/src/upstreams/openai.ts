@@ -3,7 +3,7 @@
 // it after an error frame, so an error frame ends the stream first.
 import { ProxyError } from '../errors'
 import type { GenerationRequest, Message } from '../request'
-import { decodeChunks, postStream, readEvents } from './http'
+import { decodeEvents, postStream } from './http'
 import type { FinishReason, Upstream, UpstreamEvent } from './upstream'
 
 /** Where the upstream is and how to sign in. */
@@ -45,17 +45,9 @@ export function createOpenAIUpstream(options: HttpUpstreamOptions): Upstream {
   return {
     kind: 'openai',
     defaultModel: options.defaultModel,
-    async *stream(request, { signal, onOpen }) {
+    stream(request, { signal, onOpen }) {
       const headers: Record<string, string> = { accept: 'text/event-stream' }
       if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
-      const response = await postStream(
-        `${options.baseUrl}/chat/completions`,
-        headers,
-        toOpenAIBody(request),
-        /^text\/event-stream/i,
-        signal,
-      )
-      onOpen?.()
       // Tool calls arrive as fragments keyed by `index`; the first fragment has the id and name.
       const calls = new Map<number, { id: string; name: string; arguments: string }>()
       const completeCalls = (out: UpstreamEvent[]) => {
@@ -66,7 +58,18 @@ export function createOpenAIUpstream(options: HttpUpstreamOptions): Upstream {
         calls.clear()
       }
       let finish: FinishReason | undefined
-      yield* decodeChunks(readEvents(response, signal), (event, out) => {
+      const open = async () => {
+        const response = await postStream(
+          `${options.baseUrl}/chat/completions`,
+          headers,
+          toOpenAIBody(request),
+          /^text\/event-stream/i,
+          signal,
+        )
+        onOpen?.()
+        return response
+      }
+      return decodeEvents(open, signal, (event, out) => {
         if (event.data === '[DONE]') {
           completeCalls(out)
           out.push({ type: 'finish', reason: finish ?? 'stop' })
