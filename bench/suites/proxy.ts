@@ -5,7 +5,7 @@
 // upstream directly. Each server is its own process (its CPU and RSS are read from /proc); the clients run
 // here. Rounds interleave the paths, so machine noise drifts over all alike.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Child, startChild } from '@unbroken/test-kit'
+import { type Child, createRandom, startChild } from '@unbroken/test-kit'
 import {
   fmt,
   interleave,
@@ -39,7 +39,10 @@ const parts = process.env.BENCH_PARTS?.split(',')
 // the suite stops it (SIGTERM: it drains and exits, which writes the profile).
 const PROFILE_DIR = process.env.BENCH_PROFILE
 
-// Streams start one after another, evenly over `spreadMs`, as independent users' requests do.
+// Streams start at random moments within `spreadMs`, as independent users' requests do, from one
+// fixed seed, so every path and round sees the same arrivals. Evenly spaced starts (every 10 ms for
+// 100 streams) aliased with the 20 ms token period: all streams fell into two phases, and the
+// upstream wrote about 50 tokens at once every 10 ms, a burst in the scenario meant to have none.
 // Started in the same millisecond, N streams measure how fast a server absorbs a synchronised
 // burst of N stream setups, and the upstream then writes token i of every stream in the same
 // millisecond too, so a token waits behind N others: N × (our CPU per item − the pass-through's)
@@ -47,6 +50,7 @@ const PROFILE_DIR = process.env.BENCH_PROFILE
 // a pass-through (+2 ms TTFT, +0.2 ms per token) hold only without such bursts. BENCH_LOCKSTEP=1
 // starts them all at once again, to measure that burst.
 const LOCKSTEP = process.env.BENCH_LOCKSTEP === '1'
+const ARRIVAL_SEED = 20_261_202
 
 /** A workload: concurrent streams, tokens each, pace (0: as fast as backpressure allows). */
 interface Scenario {
@@ -129,9 +133,10 @@ async function measure(path: Path, server: Child | undefined, scenario: Scenario
     },
     spreadMs + (durationMs - spreadMs) / 2,
   )
+  const random = createRandom(ARRIVAL_SEED)
   const results: StreamResult[] = await Promise.all(
-    Array.from({ length: scenario.streams }, async (_, i) => {
-      await sleep((i * spreadMs) / scenario.streams)
+    Array.from({ length: scenario.streams }, async () => {
+      await sleep(random() * spreadMs)
       return readStream(path, scenario.tokens, scenario.perSecond)
     }),
   )
@@ -245,7 +250,7 @@ function report(figures: Map<string, Map<PathName, Sample[]>>): Target[] {
       : `${fmt(value.median, digits)} (${fmt(value.low, digits)}–${fmt(value.high, digits)})`
 
   console.log(
-    `\n  Medians of ${ROUNDS} interleaved rounds (lowest–highest; the 1,000-stream scenario takes fewer). Latency is upstream write → client read; "added" subtracts the direct path of the same round. ${LOCKSTEP ? 'The streams of a scenario start in the same millisecond (BENCH_LOCKSTEP).' : 'The streams of a scenario start evenly over its spread (1 s), then run together.'}\n`,
+    `\n  Medians of ${ROUNDS} interleaved rounds (lowest–highest; the 1,000-stream scenario takes fewer). Latency is upstream write → client read; "added" subtracts the direct path of the same round. ${LOCKSTEP ? 'The streams of a scenario start in the same millisecond (BENCH_LOCKSTEP).' : 'The streams of a scenario start at seeded random moments within its spread (1 s), then run together.'}\n`,
   )
   for (const [scenario] of figures) {
     console.log(`  ${scenario}`)

@@ -91,12 +91,15 @@ test('keeps a hidden tab current without animation frames, and shows it the mome
   // Hidden mid-stream; no frame ran while hidden, yet the page rendered the whole answer (on its
   // timer, which Chromium throttles in a background tab).
   expect(hidden.status).toBe('streaming')
+  expect([hidden.visibility, done.visibility]).toEqual(['hidden', 'hidden'])
   expect(done.frames).toBe(hidden.frames)
   expect(done.text).toBe(llmText(600))
   expect(done.commits).toBeGreaterThan(hidden.commits)
   const firstFrame = page.evaluate(() => reactPage.nextFrame())
   await tabs.show()
-  expect((await firstFrame).text).toBe(llmText(600))
+  const shown = await firstFrame
+  expect(shown.visibility).toBe('visible')
+  expect(shown.text).toBe(llmText(600))
 })
 
 test('unmounting closes the connection at the server and leaves the generation running', async ({

@@ -79,6 +79,10 @@ describe('parseConfig', () => {
       'token-ttl: expected a duration such as 500ms, 30s, 15m or 1h, of at least 1s, got "500ms"',
     ],
     [
+      ['--drain-timeout', '5ms'],
+      'drain-timeout: expected a duration such as 500ms, 30s, 15m or 1h, of at least 10ms, got "5ms"',
+    ],
+    [
       ['--redis-url', 'localhost:6379'],
       'redis-url: expected a redis:// or rediss:// URL, got "localhost:6379"',
     ],
@@ -101,6 +105,15 @@ describe('parseConfig', () => {
   it('names the environment variable when the bad value came from one', () => {
     expect(problemsOf([], { PORT: 'eighty' })).toEqual([
       'PORT: expected a whole number from 0 to 65535, got "eighty"',
+    ])
+  })
+
+  it('reads the drain timeout from its flag or its variable, 30s by default, as the hub', () => {
+    expect(parseConfig([], {}).drainTimeout).toBe(30_000)
+    expect(parseConfig(['--drain-timeout', '500ms'], {}).drainTimeout).toBe(500)
+    expect(parseConfig([], { UNBROKEN_DRAIN_TIMEOUT: '2m' }).drainTimeout).toBe(120_000)
+    expect(problemsOf([], { UNBROKEN_DRAIN_TIMEOUT: 'soon' })).toEqual([
+      'UNBROKEN_DRAIN_TIMEOUT: expected a duration such as 500ms, 30s, 15m or 1h, of at least 10ms, got "soon"',
     ])
   })
 

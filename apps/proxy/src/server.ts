@@ -160,6 +160,7 @@ export async function startProxy(
   let stopping: Promise<void> | undefined
   const stop = async () => {
     draining = true
+    const graceEnds = Date.now() + config.shutdownGrace
     logger.info({ running: producers.running, graceMs: config.shutdownGrace }, 'draining')
     // Agreement A7: new streams get 503, connected clients are told to reconnect (elsewhere, with
     // Redis; here again, with the memory log, which still serves them), running generations
@@ -168,8 +169,9 @@ export async function startProxy(
     // The registry is idle once every terminal event is logged; each producer still writes its
     // accounting record after that, and "proxy stopped" must come after the last record.
     await producers.settled()
-    // An SDK's answer ends with its stream; the last events may still be on their way to it.
-    await sdkStreams.settled(DRAIN_JITTER_MS)
+    // An SDK's answer ends with its stream; its last events may still be on their way (megabytes
+    // on a slow link): they get what is left of the grace, and at least the reconnect jitter.
+    await sdkStreams.settled(Math.max(DRAIN_JITTER_MS, graceEnds - Date.now()))
     await hub.closeAll({ reason: 'shutdown', deadlineMs: DRAIN_JITTER_MS })
     network?.close()
     server.close()

@@ -25,6 +25,8 @@ export type Rendered = {
   error: string | undefined
   commits: number
   frames: number
+  /** `document.visibilityState`, as the page sees it. */
+  visibility: DocumentVisibilityState
 }
 
 let root: Root | undefined
@@ -72,6 +74,7 @@ function rendered(): Rendered {
     error: latest?.error?.code,
     commits,
     frames,
+    visibility: document.visibilityState,
   }
 }
 

@@ -1,6 +1,6 @@
 // SIGTERM while an SDK's answer has finished into the log but is still on its way to the client:
-// the proxy waits for such answers to be sent (`sdkStreams.settled`) before it closes connections,
-// or the client would lose the tail of its answer and its `[DONE]`. msw plays an OpenAI-compatible
+// the proxy waits for such answers to be sent (`sdkStreams.settled`, for what is left of the grace)
+// before it closes connections, or the client would lose the tail of its answer and its `[DONE]`. msw plays an OpenAI-compatible
 // upstream that answers more than loopback buffers absorb, so that the answer is still under way
 // when the drain begins. The client asks as the SDKs do (not for text/event-stream) and reads the
 // wire itself, because the wire (the tail and the terminal chunk) is what this is about.
@@ -14,6 +14,8 @@ const TEXT = Array.from({ length: 1_200_000 }, (_, i) => i.toString(36)).join(' 
 const request = { model: 'gpt-test', messages: [{ role: 'user', content: 'Say a lot' }] }
 
 describe('a drain while an SDK answer is still on its way', () => {
+  // The grace bounds the time the tail may take: far more than 5.9 MB over loopback needs, even
+  // on a loaded machine (a fixed 2 s, as before, was a race with the reader).
   const upstream = useMockedUpstream('openai', ['--shutdown-grace', '20s'])
 
   it('sends the rest of the answer and its [DONE] before it closes the connection', async () => {
