@@ -115,6 +115,29 @@ describe('formatEvent round trip', () => {
     )
   })
 
+  // Without an event, a one-line `data` takes formatEvent's fast path: the id checks must hold there too.
+  it('any id with one-line data parses back exactly, and an id with CR/LF/NUL is refused', () => {
+    const line = fc.string().filter((s) => !/[\r\n]/.test(s))
+    fc.assert(
+      fc.property(fc.string(), line, (id, data) => {
+        if (/[\r\n\0]/.test(id)) {
+          expect(() => formatEvent({ id, data })).toThrowError(UnbrokenServerError)
+          return
+        }
+        const [event] = parseSse(formatEvent({ id, data }))
+        expect(event).toEqual({ id, data })
+      }),
+      {
+        examples: [
+          ['1\0', 'x'],
+          ['a\rb', 'x'],
+          ['', 'x'],
+          ['7', ''],
+        ],
+      },
+    )
+  })
+
   it('a comment never dispatches anything', () => {
     fc.assert(
       fc.property(fc.string(), (comment) => {

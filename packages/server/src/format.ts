@@ -15,6 +15,25 @@ const FORBIDDEN_IN_FIELD = /[\r\n\0]/
  * client would parse differently from what was meant.
  */
 export function formatEvent(fields: SseFields): string {
+  const { data, id } = fields
+  // The usual block, one `data` line and an id or none, in one template: a third fewer string
+  // joins than the general path below, each a rope node to flatten when the batch is encoded.
+  if (
+    typeof data === 'string' &&
+    data !== '' &&
+    fields.event === undefined &&
+    fields.comment === undefined &&
+    fields.retry === undefined &&
+    !data.includes('\n') &&
+    !data.includes('\r')
+  ) {
+    if (id === undefined) return `data: ${data}\n\n`
+    if (
+      typeof id === 'number' ||
+      (typeof id === 'string' && id !== '' && !FORBIDDEN_IN_FIELD.test(id))
+    )
+      return `data: ${data}\nid: ${id}\n\n`
+  }
   let out = ''
   if (fields.comment !== undefined) out = formatLines(':', String(fields.comment))
   if (fields.retry !== undefined) {
@@ -89,9 +108,6 @@ function formatField(name: 'id' | 'event', value: string | number): string {
 // One line per CR/LF/CRLF-separated piece. The space after the colon is written so that a value
 // starting with a space survives (the parser strips exactly one); an empty piece is the bare prefix.
 function formatLines(prefix: string, text: string): string {
-  if (!text.includes('\n') && !text.includes('\r')) {
-    return text === '' ? `${prefix}\n` : `${prefix} ${text}\n`
-  }
   let out = ''
   for (const line of text.split(LINE_BREAK))
     out += line === '' ? `${prefix}\n` : `${prefix} ${line}\n`
