@@ -46,6 +46,24 @@ it('a stream replaced while its stop() waits for the POST answer never sends tha
   expect(server.requests.every(({ headers }) => headers['idempotency-key'])).toBe(true)
 })
 
+it('the stream still shown re-sends its cut keyed POST with the same key', async () => {
+  // Only a replaced or unmounted stream gives up its retries; the one on screen keeps them.
+  const server = await start((_, res, index) => {
+    if (index === 0) res.destroy()
+    else res.writeHead(204).end()
+  })
+  const { errors, mount } = createSession()
+  const unmount = mount({ url: `${server.origin}/s`, method: 'POST', body: 'first' })
+  await vi.waitFor(() => expect(server.requests.length > 1 || errors.length > 0).toBe(true))
+  unmount()
+  expect(server.requests.map(({ method, body }) => `${method} ${body}`)).toEqual([
+    'POST first',
+    'POST first',
+  ])
+  const [cut, again] = server.requests
+  expect(again?.headers['idempotency-key']).toBe(cut?.headers['idempotency-key'])
+})
+
 describe("stop() pressed while the stream's final error is in flight", () => {
   /**
    * A server whose POST opens a stream with one token and holds it, and whose DELETE waits for
@@ -102,5 +120,22 @@ describe("stop() pressed while the stream's final error is in flight", () => {
     expect(view).toMatchObject({ closeReason: 'aborted', error: undefined })
     expect(deriveLLMView(view).status).toBe('stopped')
     expect(server.requests.map(({ method }) => method)).toEqual(['POST', 'DELETE'])
+  })
+
+  it("shows the next request's own failure as an error, not as the earlier stop", async () => {
+    const { server, failStream, answerDelete } = await startHeld()
+    const session = chat()
+    session.subscribe({ url: `${server.origin}/s`, method: 'POST', body: '1' }, () => {})
+    await vi.waitFor(() => expect(session.getSnapshot().state.text).toBe('a'))
+    const stopping = session.stop()
+    await server.waitForRequests(2)
+    answerDelete()
+    await stopping
+    session.subscribe({ url: `${server.origin}/s`, method: 'POST', body: '2' }, () => {})
+    await vi.waitFor(() => expect(session.getSnapshot()).toMatchObject({ status: 'open' }))
+    failStream()
+    await vi.waitFor(() => expect(session.getSnapshot().status).toBe('closed'))
+    expect(session.getSnapshot()).toMatchObject({ closeReason: 'error' })
+    expect(deriveLLMView(session.getSnapshot()).status).toBe('error')
   })
 })

@@ -135,6 +135,10 @@ export function createOwnership(options: OwnershipOptions): Ownership {
 
   return {
     own(streamId) {
+      // The same id again (Redis lost the first stream, its keyed POST came back here): the old
+      // stream's age timer and cancel flag must not end the new one.
+      clearTimeout(owned.get(streamId)?.ageTimer)
+      cancelled.delete(streamId)
       const ageTimer = setTimeout(() => {
         // Ask the producer to stop, then end readers: a stream nobody completes must still end.
         fireCancel(streamId)

@@ -116,6 +116,31 @@ describe.skipIf(!volatile || !durable)('a Redis restart during a live stream', (
     })
   })
 
+  it('gives a stream created again after Redis lost it its own age limit, not the old one', async () => {
+    // A keyed POST repeated on the same instance creates the same id again once Redis lost it.
+    const [log] = instances(server, { maxStreamAgeMs: 1_500 })
+    const id = randomUUID()
+    await log.create(id)
+    await server.restart()
+    await reachable(log)
+    const cancelled: string[] = []
+    const cancel = (streamId: string, name: string) =>
+      new Promise<void>((resolve) => {
+        log.onCancel(streamId, () => {
+          cancelled.push(name)
+          resolve()
+        })
+      })
+    // Created between the two creates of `id`, so its age limit falls between their two deadlines
+    // (equal limits fire in creation order): the order of the cancels, not a clock, tells them apart.
+    const between = randomUUID()
+    await log.create(between)
+    const betweenCancelled = cancel(between, 'created between')
+    await log.create(id)
+    await Promise.all([betweenCancelled, cancel(id, 'created again')])
+    expect(cancelled).toEqual(['created between', 'created again'])
+  })
+
   it('ends tailing readers on every instance with a retryable log-unavailable', async () => {
     const [owner, other] = instances(server)
     const id = randomUUID()
