@@ -92,13 +92,9 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       deps.metrics,
     )
     accounts.set(stream.id, account)
-    logger.info(
-      { streamId: stream.id, subject: job.subject, upstream: upstream.kind, model: request.model },
-      'stream started',
-    )
     let appends = 0
     // A cancel or shutdown stops the upstream; so does a log that refuses appends (Redis down),
-    // which makes the rest pointless.
+    // which makes the rest pointless, and a bug.
     const stopWith = (reason: unknown) => generation.stop.abort(reason)
     if (stream.signal.aborted) stopWith(stream.signal.reason)
     stream.signal.addEventListener('abort', () => stopWith(stream.signal.reason), { once: true })
@@ -112,25 +108,35 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       },
       onFailure: stopWith,
     })
-    const start: OutputEvent = {
-      type: 'start',
-      streamId: stream.id,
-      model: request.model,
-      upstream: upstream.kind,
-    }
-    appender.push([start])
     const { keepalive } = format
-    // Refreshed by every chunk, so it fires only while the upstream is silent (a prefill).
-    const silence =
-      keepalive &&
-      setInterval(() => {
-        appends += 1
-        stream.send(keepalive).catch(() => {})
-      }, deps.keepaliveMs)
-
+    let silence: ReturnType<typeof setInterval> | undefined
     let end: StreamEnd = 'finished'
     let failure: { code: string; message: string } | undefined
+    // Everything from here is inside the `try`: whatever throws, the upstream (already called by
+    // `open`) is stopped and the account closed, not left to the idle timeout.
     try {
+      logger.info(
+        {
+          streamId: stream.id,
+          subject: job.subject,
+          upstream: upstream.kind,
+          model: request.model,
+        },
+        'stream started',
+      )
+      const start: OutputEvent = {
+        type: 'start',
+        streamId: stream.id,
+        model: request.model,
+        upstream: upstream.kind,
+      }
+      appender.push([start])
+      // Refreshed by every chunk, so it fires only while the upstream is silent (a prefill).
+      if (keepalive)
+        silence = setInterval(() => {
+          appends += 1
+          stream.send(keepalive).catch(() => {})
+        }, deps.keepaliveMs)
       for await (const chunk of generation.chunks) {
         silence?.refresh()
         account.observe(chunk)
@@ -147,6 +153,7 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       if (!(caught instanceof ProxyError)) {
         // A bug, not an upstream failure: the registry masks it as `internal-error` and reports it.
         failure = { code: 'internal-error', message: String(caught) }
+        stopWith(caught)
         throw caught
       }
       failure = { code: caught.code, message: caught.message }
@@ -220,13 +227,13 @@ export function createStreamProducers(deps: ProducerDeps): StreamProducers {
       { streamId: id, subject: job.subject, upstream: upstream.kind, request },
       deps.metrics,
     )
-    logger.info(
-      { streamId: id, subject: job.subject, upstream: upstream.kind, model: request.model },
-      'generation started',
-    )
     let end: StreamEnd = 'finished'
     let failure: { code: string; message: string } | undefined
     try {
+      logger.info(
+        { streamId: id, subject: job.subject, upstream: upstream.kind, model: request.model },
+        'generation started',
+      )
       for await (const chunk of generation.chunks) {
         account.observe(chunk)
         yield withUsage(chunk, account)

@@ -85,21 +85,22 @@ export function useTestProxy(flags: string[] = [], hooks: TestProxyHooks = {}) {
 
 /**
  * For the enclosing file or `describe`: a proxy in front of an msw-mocked upstream of `kind`
- * (handlers added with `server.use`, reset after each test), started before the tests and stopped
+ * (handlers added with `server.use`, reset after each test), with `hooks`, started before the tests and stopped
  * after them. Requests to the proxy itself bypass msw to the real loopback socket.
  */
-export function useMockedUpstream(kind: Exclude<UpstreamKind, 'simulated'>, flags: string[] = []) {
+export function useMockedUpstream(
+  kind: Exclude<UpstreamKind, 'simulated'>,
+  flags: string[] = [],
+  hooks: TestProxyHooks = {},
+) {
   const server = setupServer()
   let proxy: TestProxy | undefined
   beforeAll(async () => {
     server.listen({ onUnhandledRequest: 'bypass' })
-    proxy = await startTestProxy([
-      '--upstream',
-      kind,
-      '--upstream-url',
-      MOCK_BASE_URLS[kind],
-      ...flags,
-    ])
+    proxy = await startTestProxy(
+      ['--upstream', kind, '--upstream-url', MOCK_BASE_URLS[kind], ...flags],
+      hooks,
+    )
   })
   afterEach(() => server.resetHandlers())
   afterAll(async () => {
