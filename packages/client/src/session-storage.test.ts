@@ -168,6 +168,15 @@ describe('bad saved data', () => {
     ['an id no server sends (a line break)', '{"url":"/s/1","lastEventId":"1\\n","state":[]}'],
     ['an id that is not a string', '{"url":"/s/1","lastEventId":1,"state":[]}'],
     ['no state', '{"url":"/s/1","lastEventId":"1"}'],
+    [
+      'a key no client sends (a line break)',
+      '{"url":"/s","method":"POST","body":"{}","idempotencyKey":"k\\n","lastEventId":"","state":[]}',
+    ],
+    ['a method that is not a string', '{"url":"/s","method":5,"lastEventId":"","state":[]}'],
+    [
+      'a body that is not a string',
+      '{"url":"/s","method":"POST","body":{},"lastEventId":"","state":[]}',
+    ],
   ])('is ignored (%s): the request is sent as new, nothing throws', async (_, value) => {
     const { server, post } = await startStreams()
     sessionStorage.setItem(KEY, value)

@@ -27,10 +27,16 @@ export const loadStream = <S>(id: string | undefined): SavedStream<S> | undefine
   try {
     const saved = id && JSON.parse(sessionStorage.getItem(`unbroken:${id}`) as string)
     // Only what `storeStream` writes: an entry edited by hand or by another script is ignored,
-    // rather than re-attached from (an id with a line break would make every request throw).
-    return typeof saved?.url === 'string' &&
-      typeof saved.lastEventId === 'string' &&
-      !/[\0\r\n]/.test(saved.lastEventId) &&
+    // rather than re-attached from (a line break in the id or key would make every request throw;
+    // a method or body of another type would be sent as garbage).
+    return [
+      saved?.url,
+      saved.lastEventId,
+      saved.method ?? '',
+      saved.body ?? '',
+      saved.idempotencyKey ?? '',
+    ].every((text) => typeof text === 'string') &&
+      !/[\0\r\n]/.test(saved.lastEventId + saved.idempotencyKey) &&
       'state' in saved
       ? saved
       : undefined
