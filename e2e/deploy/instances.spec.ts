@@ -139,8 +139,9 @@ test('a rolling restart of both instances during 20 concurrent browser streams: 
       servedByProducer.length,
     )
     // How many pages that is depends on the machine, not on the product: at a load average of 25
-    // a freshly restarted instance answered 7 of the 20 POSTs later than nginx's 4 s read timeout,
-    // and nginx sent them again to the other one (504, then 200), so 10 of 20 were left. The
+    // a freshly restarted instance answered 7 of the 20 POSTs later than nginx's 4 s read timeout
+    // (nginx sent them again to the other one: 504, then 200), and with the pages whose POST was
+    // sent twice, 10 of 20 were left. The
     // equality above is the claim; this only keeps it from holding for no page at all.
     expect(servedByProducer.length, 'pages served by their producer').toBeGreaterThan(0)
     // nginx's round robin sends a handed-off page to either instance; a draining one still serves
